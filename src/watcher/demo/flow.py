@@ -1,0 +1,122 @@
+"""``watcher demo``: the whole pipeline on the bundled demo site, offline.
+
+Three checks tell the story an editor cares about: a first check stores
+baselines and flags nothing; a second one sees only page furniture change
+(visit counters, today's date) and flags nothing; then one page is amended
+the way a real amendment looks (a new hotline number, a longer deadline,
+one more document) and the third check flags exactly the guide citing it,
+with the diff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .. import terminal
+from ..diff import diff_texts, render_unified
+from ..freshness import all_verdicts
+from ..pipeline import CHANGED, RunResult, run_check
+from ..project import Project
+from .server import AMENDED, ORIGINAL, DemoSite, render_config
+
+DEFAULT_PORT = 8765
+
+
+def pick_port(port: int | None) -> int:
+    """The requested port, else 8765 when free (so kept projects keep working), else any."""
+    if port is not None:
+        return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", DEFAULT_PORT))
+        except OSError:
+            return 0
+    return DEFAULT_PORT
+
+
+def run_demo(directory: Path, port: int | None, console: Console) -> None:
+    """Build a demo project in ``directory`` and run the three checks."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with DemoSite(port=pick_port(port)) as site:
+        base_url = site.base_url
+        config_path = directory / "sources.yaml"
+        config_path.write_text(render_config(base_url), encoding="utf-8")
+        project = Project.load(config_path)
+        try:
+            _story(project, site, console)
+        finally:
+            project.close()
+    console.print(f"\nDemo project: {directory}")
+
+
+def _story(project: Project, site: DemoSite, console: Console) -> None:
+    step = _Steps(console)
+    step("1. First check: every source gets a baseline, nothing is flagged.")
+    _check(project, console)
+    step("2. Second check: only counters and dates changed. Noise must flag nothing.")
+    _check(project, console)
+    site.set_version(AMENDED)
+    step("3. The demo fund amends its page (new hotline number, new deadline). Third check:")
+    run = _check(project, console)
+    step("4. Guide states (`watcher status`):")
+    states = project.states()
+    verdicts = all_verdicts(project.config, states)
+    terminal.guide_table(console, verdicts, {g.id: g.title for g in project.config.guides})
+    for result in run.results:
+        if result.outcome == CHANGED:
+            step(f"5. What changed in {result.source} (`watcher diff {result.source}`):")
+            _show_diff(project, console, result.source, result.old_hash, result.new_hash)
+
+
+class _Steps:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, text: str) -> None:
+        self.console.print()
+        self.console.print(text, style="bold", markup=False)
+
+
+def _check(project: Project, console: Console) -> RunResult:
+    run = asyncio.run(run_check(project, project.config.sources))
+    terminal.check_summary(console, run)
+    return run
+
+
+def _show_diff(
+    project: Project, console: Console, source_id: str, old: str | None, new: str | None
+) -> None:
+    if old is None or new is None:
+        return
+    store = project.store
+    diff = diff_texts(store.read_version(source_id, old), store.read_version(source_id, new))
+    header = f"{source_id}: {old} -> {new}"
+    if console.is_terminal:
+        terminal.show_diff(console, diff, header)
+    else:
+        console.print(
+            render_unified(diff, old_label=f"{source_id}@{old}", new_label=f"{source_id}@{new}"),
+            markup=False,
+        )
+
+
+def serve(port: int | None) -> None:
+    """Serve the demo site until interrupted (``watcher demo --serve``)."""
+    site = DemoSite(port=port if port is not None else DEFAULT_PORT)
+    base_url = site.start()
+    print(f"Serving the watcher demo site at {base_url}/ (version: {ORIGINAL})")
+    print(f"  amend:  curl {base_url}/_demo/amend")
+    print(f"  revert: curl {base_url}/_demo/original")
+    print("Use it with a project made by `watcher demo --keep DIR` (same port). Ctrl-C stops.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()

@@ -1,0 +1,182 @@
+"""The one exception tree of watcher.
+
+Every error watcher raises on purpose derives from :class:`WatcherError`.
+Third-party exceptions are translated where they enter (httpx in
+``fetch.py``, YAML in ``config.py``, SQLAlchemy in ``store/db.py``), so the
+rest of the package, and the CLI, only ever see this tree::
+
+    WatcherError
+    ├── ConfigError            sources.yaml is invalid (file, line, key)
+    ├── UsageError             a command was asked something impossible
+    │   └── UnknownIdError     unknown source or guide id
+    ├── LockedError            another watcher run holds the project lock
+    ├── StoreError             snapshots/ or the database cannot be used
+    └── SourceError            one source failed this check (never a change)
+        ├── FetchError         the response could not be obtained
+        │   ├── NetworkError   DNS, refused, reset, TLS
+        │   ├── TimeoutError_  connect or read timeout
+        │   ├── HTTPStatusError  4xx / 5xx
+        │   ├── TooLargeError  the body exceeded max_size
+        │   └── RedirectError  loop, too many, or a forbidden target
+        ├── DecodeError        the body is not text watcher can decode
+        └── ExtractError       the page gave no usable text
+            ├── SelectorError  ``select`` matched nothing
+            └── EmptyContentError  the extraction is empty
+
+Each error carries the context needed to act on it and, where there is
+one, a ``hint`` saying what to do next. Only the CLI turns errors into
+messages and exit codes (see ``EXIT_*`` below).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_USAGE = 2
+EXIT_ALL_FAILED = 3
+EXIT_LOCKED = 4
+EXIT_INTERNAL = 70
+
+
+class WatcherError(Exception):
+    """Base of every error watcher raises on purpose."""
+
+    exit_code = EXIT_INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(WatcherError):
+    """The configuration file is invalid; names the file, line and key."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.key = key
+        where = path or "<config>"
+        if line is not None:
+            where = f"{where}:{line}"
+        prefix = f"{where}: " if path or line is not None else ""
+        keypart = f"{key}: " if key else ""
+        super().__init__(f"{prefix}{keypart}{message}", hint=hint)
+
+
+class UsageError(WatcherError):
+    """A command was asked something it cannot do."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnknownIdError(UsageError):
+    """A source or guide id that the configuration does not define."""
+
+
+class LockedError(WatcherError):
+    """Another watcher process holds the project lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+class StoreError(WatcherError):
+    """The snapshot directory or the database cannot be used."""
+
+
+class SourceError(WatcherError):
+    """One source failed this check. It is recorded, never a content change.
+
+    ``kind`` is a short stable word used in state files, the database and
+    JSON output (``network``, ``timeout``, ``http``, ``too-large``,
+    ``redirect``, ``decode``, ``selector``, ``empty``).
+    """
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.url = url
+        self.status = status
+
+
+class FetchError(SourceError):
+    """The response could not be obtained."""
+
+    kind = "fetch"
+
+
+class NetworkError(FetchError):
+    """DNS failure, connection refused or reset, TLS failure."""
+
+    kind = "network"
+
+
+class TimeoutError_(FetchError):
+    """Connect, read or total timeout."""
+
+    kind = "timeout"
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a 4xx or 5xx status."""
+
+    kind = "http"
+
+
+class TooLargeError(FetchError):
+    """The body exceeded the configured ``max_size``."""
+
+    kind = "too-large"
+
+
+class RedirectError(FetchError):
+    """Redirect loop, too many redirects, or a forbidden redirect target."""
+
+    kind = "redirect"
+
+
+class DecodeError(SourceError):
+    """The body could not be decoded as text."""
+
+    kind = "decode"
+
+
+class ExtractError(SourceError):
+    """The page gave no usable text."""
+
+    kind = "extract"
+
+
+class SelectorError(ExtractError):
+    """The source's ``select`` matched nothing on the page."""
+
+    kind = "selector"
+
+
+class EmptyContentError(ExtractError):
+    """The extracted text is empty."""
+
+    kind = "empty"

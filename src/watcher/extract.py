@@ -1,0 +1,480 @@
+"""Turn an HTML page into the plain text that matters: the extract stage.
+
+The only module that imports selectolax. The page is parsed once with
+lexbor, invisible elements and page furniture are removed with CSS queries,
+and the content is walked once, iteratively (any nesting depth is fine),
+writing one block per line:
+
+- ``# `` to ``###### `` before headings, ``- `` or ``1. `` before list items;
+- a table row is one line, its cells joined by `` | `` (a row whose cells
+  hold headings, lists, quotes, ``<pre>`` or tables is written block by
+  block instead: that is layout, not data);
+- ``<pre>`` keeps its lines, ``<br>`` breaks a line, ``<hr>`` is dropped;
+- a link keeps its target, resolved against the page URL, so a changed link
+  shows in a diff: ``Полис ОМС [https://mgfoms.ru/oms]``. ``javascript:``
+  and same-page ``#fragment`` targets are dropped, ``mailto:``/``tel:`` are
+  kept; a target equal to the link text is not repeated;
+- images are dropped, except the ``alt`` text of a link that has no text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from .errors import EmptyContentError, SelectorError
+
+# Elements whose content is never text a reader sees.
+_SKIPPED = (
+    "script", "style", "noscript", "svg", "math", "template", "iframe", "object", "embed", "head",
+    "title", "meta", "link", "base", "input", "select", "textarea", "video", "audio", "canvas",
+    "map", "-comment",
+)  # fmt: skip
+_INVISIBLE = '[hidden], [aria-hidden="true" i], input[type="hidden" i]'
+# A header/footer inside an article or section belongs to it (ARIA): kept.
+_SECTIONING = ("article", "aside", "main", "nav", "section")
+_FURNITURE = ", ".join(
+    [
+        "nav, aside, [role=navigation], [role=banner], [role=contentinfo]",
+        *(
+            tag + "".join(f":not({outer} {tag})" for outer in _SECTIONING)
+            for tag in ("header", "footer")
+        ),
+    ]
+)
+_BLOCKS = (
+    "address", "article", "aside", "body", "caption", "center", "dd", "details", "dialog",
+    "dir", "div", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup",
+    "hr", "html", "legend", "main", "menu", "nav", "option", "optgroup", "p", "section", "summary",
+    "tbody", "thead", "tfoot", "frameset", "noframes",
+)  # fmt: skip
+# Blocks that make a table row layout rather than data.
+_ROW_BREAKERS = ("table", "blockquote", "dl")
+_HEADINGS = {f"h{level}": "#" * level + " " for level in range(1, 7)}
+_DROPPED_SCHEMES = ("javascript:", "data:", "vbscript:")
+_KEPT_SCHEMES = ("mailto:", "tel:")
+
+_Action = Callable[[LexborNode], None]
+_Handler = tuple[_Action, _Action]
+
+
+def _nothing(node: LexborNode) -> None:
+    """Do nothing (the actions of the sentinel handlers below)."""
+
+
+_BLOCK: _Handler = (_nothing, _nothing)  # a plain block: a line of its own
+_SKIP: _Handler = (_nothing, _nothing)  # not walked at all
+
+
+def extract_text(
+    html: str,
+    *,
+    base_url: str,
+    select: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> str:
+    """Return the page's text, one block per line, without a trailing newline.
+
+    Without ``select``: the text of ``<body>`` minus page furniture (nav,
+    aside, the page's own header and footer, ARIA banner/navigation/
+    contentinfo). With ``select``: the text of every element any selector
+    matches, in document order, each once (a match inside another is part
+    of it); furniture is then kept. Elements matching ``exclude`` and
+    invisible or non-text elements are always removed, before ``select``.
+
+    Raises :class:`SelectorError` when a ``select`` selector matches nothing
+    or a selector is invalid, and :class:`EmptyContentError` when no text is
+    left.
+    """
+    parser = LexborHTMLParser(html)
+    _remove(parser, select, exclude)
+    writer = _Writer(_base_url(parser, base_url))
+    for root in _roots(parser, select):
+        writer.walk(root)
+    text = "\n".join(writer.lines)
+    if not text.strip():
+        raise EmptyContentError(
+            "the page has no text after extraction",
+            hint="the page may be built by JavaScript, or `select`/`exclude` removes everything",
+        )
+    return text
+
+
+def is_valid_selector(selector: str) -> bool:
+    """True when lexbor accepts ``selector`` as a CSS selector (for config checks)."""
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except (SelectolaxError, ValueError):
+        return False
+    return True
+
+
+def _css(parser: LexborHTMLParser, selector: str) -> list[LexborNode]:
+    """Nodes matching ``selector``; an invalid selector is a :class:`SelectorError`."""
+    try:
+        return parser.css(selector)
+    except (SelectolaxError, ValueError) as error:
+        raise SelectorError(
+            f"invalid CSS selector {selector!r}: {error}",
+            hint="fix `select`/`exclude` in sources.yaml",
+        ) from None
+
+
+def _remove(parser: LexborHTMLParser, select: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+    """Remove invisible elements, ``exclude`` matches and (without ``select``) furniture."""
+    for selector in exclude:
+        _css(parser, selector)  # name the invalid one, if any
+    selectors = [_INVISIBLE, *exclude] if select else [_INVISIBLE, _FURNITURE, *exclude]
+    # Matches come in document order: removing them last-first removes a
+    # nested match before its container, so no handle ever dangles.
+    for node in reversed(parser.css(", ".join(selectors))):
+        node.decompose()
+
+
+def _roots(parser: LexborHTMLParser, select: tuple[str, ...]) -> list[LexborNode]:
+    """The elements to write: ``<body>``, or the outermost matches of ``select``."""
+    if not select:
+        root = parser.body or parser.root
+        return [root] if root is not None else []
+    for selector in select:
+        if not _css(parser, selector):
+            raise SelectorError(
+                f"select {selector!r} matched nothing",
+                hint="the page layout may have changed; update `select` in sources.yaml",
+            )
+    matches = parser.css(", ".join(select))
+    ids = {node.mem_id for node in matches}
+    return [node for node in matches if not _has_ancestor_in(node, ids)]
+
+
+def _has_ancestor_in(node: LexborNode, ids: set[int]) -> bool:
+    """True when an ancestor of ``node`` is one of ``ids``."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ids:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _base_url(parser: LexborHTMLParser, page_url: str) -> str:
+    """The page URL, or the page's ``<base href>`` resolved against it."""
+    base = parser.css_first("base[href]")
+    href = base.attributes.get("href") if base is not None else None
+    return (_Resolver(page_url).resolve(href) or page_url) if href else page_url
+
+
+def _collapse(text: str) -> str:
+    """Whitespace runs to one space, stripped."""
+    return " ".join(text.split())
+
+
+class _Resolver:
+    """Resolves link targets against a base URL (fast path for common links)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+    def resolve(self, href: str) -> str | None:
+        """The absolute link target worth showing, or ``None``."""
+        href = href.strip()
+        if "\n" in href or "\t" in href or "\r" in href:
+            href = href.replace("\n", "").replace("\r", "").replace("\t", "")
+        if not href or href[0] == "#":
+            return None
+        lowered = href[:11].lower()
+        if lowered.startswith(_DROPPED_SCHEMES):
+            return None
+        if lowered.startswith(_KEPT_SCHEMES):
+            return href
+        if self.origin and href[0] == "/" and href[1:2] != "/" and "/." not in href:
+            return self.origin + href  # what urljoin returns, without its cost
+        try:
+            return urljoin(self.base_url, href)
+        except ValueError:  # e.g. a malformed IPv6 host
+            return href
+
+
+class _Link:
+    """An open ``<a>``: its target and where its text starts."""
+
+    __slots__ = ("alt", "flushes", "start", "target")
+
+    def __init__(self, target: str | None, flushes: int, start: int) -> None:
+        self.target = target
+        self.flushes = flushes
+        self.start = start
+        self.alt = ""
+
+
+class _Row:
+    """An open table row: the lines written so far and which cell wrote which."""
+
+    __slots__ = ("cell_start", "cells", "layout", "outer_lines")
+
+    def __init__(self, outer_lines: list[str]) -> None:
+        self.outer_lines = outer_lines
+        self.cells: list[tuple[int, int]] = []
+        self.cell_start: int | None = None
+        self.layout = False
+
+    def line(self, lines: list[str]) -> str | None:
+        """The row as one line, or ``None`` when it must stay block by block."""
+        cells = self.cells
+        if self.layout or not cells:
+            return None
+        if len(cells) == len(lines) and all(end - start == 1 for start, end in cells):
+            return " | ".join(lines)  # the usual case: one line per cell
+        if sum(end - start for start, end in cells) != len(lines):
+            return None  # text outside the cells (malformed markup): keep it all
+        return _collapse(" | ".join(" ".join(lines[start:end]) for start, end in cells))
+
+
+class _Writer:
+    """Accumulates the lines of text while walking the tree."""
+
+    def __init__(self, base_url: str) -> None:
+        self.resolver = _Resolver(base_url)
+        self.lines: list[str] = []
+        self.buf: list[str] = []
+        self.prefix = ""
+        self.flushes = 0
+        self.pre = 0
+        self.lists: list[int | None] = []
+        self.links: list[_Link] = []
+        self.rows: list[_Row] = []
+        self.handlers = self._handlers()
+
+    def _handlers(self) -> dict[str | None, _Handler]:
+        """What to do on entering and leaving each element that is not inline."""
+        table: dict[str | None, _Handler] = dict.fromkeys(_BLOCKS, _BLOCK)
+        table.update(dict.fromkeys(_SKIPPED, _SKIP))
+        table.update(dict.fromkeys(_HEADINGS, (self.open_heading, self.close_marked)))
+        table.update(dict.fromkeys(_ROW_BREAKERS, (self.open_row_breaker, self.end_line)))
+        table.update(dict.fromkeys(("ul", "ol"), (self.open_list, self.close_list)))
+        table.update(dict.fromkeys(("td", "th"), (self.open_cell, self.close_cell)))
+        table.update(
+            li=(self.open_item, self.close_marked),
+            tr=(self.open_row, self.close_row),
+            pre=(self.open_pre, self.close_pre),
+            br=(self.on_br, _nothing),
+            a=(self.open_link, self.close_link),
+            img=(self.on_img, _nothing),
+        )
+        return table
+
+    def walk(self, root: LexborNode) -> None:
+        """Write the text of ``root`` and everything under it, then end the line."""
+        handler = self.handlers.get(root.tag, _BLOCK)
+        if handler is not _SKIP:
+            self.end_line(root)
+            handler[0](root)
+            self._walk_children(root)
+            handler[1](root)
+        self.end_line(root)
+
+    def _walk_children(self, root: LexborNode) -> None:
+        """Walk under ``root`` depth-first with an explicit stack (the hot loop)."""
+        buf, handlers, flush = self.buf, self.handlers, self.flush
+        block, skip = _BLOCK, _SKIP
+        stack: list[tuple[LexborNode, _Handler | None]] = [(root, None)]
+        node = root.first_child
+        while True:
+            if node is None:
+                parent, handler = stack.pop()
+                if not stack:
+                    return
+                if handler is block:
+                    if buf:
+                        flush()
+                elif handler is not None:
+                    handler[1](parent)
+                node = parent.next
+                continue
+            tag = node.tag
+            if tag == "-text":
+                buf.append(node.text_content or "")
+                node = node.next
+                continue
+            handler = handlers.get(tag)
+            if handler is skip:
+                node = node.next
+                continue
+            if handler is block:
+                if buf:
+                    flush()
+            elif handler is not None:
+                handler[0](node)
+            stack.append((node, handler))
+            node = node.first_child
+
+    # Lines ---------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the pending text as a line (as lines, inside ``<pre>``)."""
+        raw = "".join(self.buf)
+        self.buf.clear()
+        self.flushes += 1
+        if self.pre:
+            self._write_pre(raw)
+            return
+        line = " ".join(raw.split())
+        if line:
+            if self.prefix:
+                line = self.prefix + line
+                self.prefix = ""
+            self.lines.append(line)
+
+    def _write_pre(self, raw: str) -> None:
+        """Write preformatted text line by line, without blank lines."""
+        for line in raw.split("\n"):
+            if line.strip():
+                self.lines.append(self.prefix + line.rstrip())
+                self.prefix = ""
+
+    def end_line(self, node: LexborNode) -> None:
+        """A block boundary: end the current line."""
+        if self.buf:
+            self.flush()
+
+    def on_br(self, node: LexborNode) -> None:
+        """A line break (kept as such inside ``<pre>``)."""
+        if self.pre:
+            self.buf.append("\n")
+        elif self.buf:
+            self.flush()
+
+    def open_row_breaker(self, node: LexborNode) -> None:
+        """A block that turns an enclosing table row into layout."""
+        if self.buf:
+            self.flush()
+        if self.rows:
+            self.rows[-1].layout = True
+
+    # Headings and lists --------------------------------------------------
+
+    def open_heading(self, node: LexborNode) -> None:
+        """Start a heading: ``## `` before its text."""
+        self.open_row_breaker(node)
+        self.prefix += _HEADINGS[node.tag or "h1"]
+
+    def open_item(self, node: LexborNode) -> None:
+        """Start a list item: ``- `` or its number before its text."""
+        self.open_row_breaker(node)
+        counters = self.lists
+        if counters and counters[-1] is not None:
+            counters[-1] += 1
+            self.prefix = f"{counters[-1]}. "
+        else:
+            self.prefix = "- "
+
+    def close_marked(self, node: LexborNode) -> None:
+        """End a heading or list item; an empty one leaves no marker behind."""
+        if self.buf:
+            self.flush()
+        self.prefix = ""
+
+    def open_list(self, node: LexborNode) -> None:
+        """Start a list; an ``<ol>`` counts from its ``start`` attribute."""
+        self.open_row_breaker(node)
+        if node.tag != "ol":
+            self.lists.append(None)
+            return
+        start = (node.attributes.get("start") or "1").strip()
+        self.lists.append(int(start) - 1 if start.lstrip("-").isdigit() else 0)
+
+    def close_list(self, node: LexborNode) -> None:
+        """End a list."""
+        self.end_line(node)
+        if self.lists:
+            self.lists.pop()
+
+    # Tables --------------------------------------------------------------
+
+    def open_row(self, node: LexborNode) -> None:
+        """Start a table row: its lines are collected apart until it ends."""
+        if self.buf:
+            self.flush()
+        self.rows.append(_Row(self.lines))
+        self.lines = []
+
+    def close_row(self, node: LexborNode) -> None:
+        """End a table row: one line of cells, or its lines as they are."""
+        if self.buf:
+            self.flush()
+        if not self.rows:
+            return
+        row = self.rows.pop()
+        lines, self.lines = self.lines, row.outer_lines
+        line = row.line(lines)
+        if line is None:
+            self.lines.extend(lines)
+        elif line.strip(" |"):
+            self.lines.append(line)
+
+    def open_cell(self, node: LexborNode) -> None:
+        """Start a table cell."""
+        if self.buf:
+            self.flush()
+        if self.rows:
+            self.rows[-1].cell_start = len(self.lines)
+
+    def close_cell(self, node: LexborNode) -> None:
+        """End a table cell, remembering the lines it wrote."""
+        if self.buf:
+            self.flush()
+        if self.rows:
+            row = self.rows[-1]
+            if row.cell_start is not None:
+                row.cells.append((row.cell_start, len(self.lines)))
+                row.cell_start = None
+
+    # Preformatted text ---------------------------------------------------
+
+    def open_pre(self, node: LexborNode) -> None:
+        """Start preformatted text: its lines are kept."""
+        self.open_row_breaker(node)
+        self.pre += 1
+
+    def close_pre(self, node: LexborNode) -> None:
+        """End preformatted text."""
+        self.end_line(node)
+        self.pre -= 1
+
+    # Links and images ----------------------------------------------------
+
+    def open_link(self, node: LexborNode) -> None:
+        """Start a link; remember its target and where its text begins."""
+        href = node.attributes.get("href")
+        target = self.resolver.resolve(href) if href else None
+        self.links.append(_Link(target, self.flushes, len(self.buf)))
+
+    def close_link(self, node: LexborNode) -> None:
+        """End a link: write `` [target]`` after its text when it adds something."""
+        if not self.links:
+            return
+        link = self.links.pop()
+        target = link.target
+        if link.flushes != self.flushes:
+            # The link's text spans lines: it is neither empty nor the target.
+            if target:
+                self.buf.append(f" [{target}]")
+            return
+        raw = "".join(self.buf[link.start :])
+        text = _collapse(raw)
+        if not text and link.alt:
+            text = link.alt
+            self.buf.append(f" {text}")
+        if target and text not in (target, target.partition(":")[2]):
+            # Keep a space that ended the link text after the target instead.
+            spacing = " " if raw[-1:].isspace() else ""
+            self.buf.append(f" [{target}]{spacing}")
+
+    def on_img(self, node: LexborNode) -> None:
+        """An image: only the ``alt`` of a link's first image is kept."""
+        if self.links and not self.links[-1].alt:
+            self.links[-1].alt = _collapse(node.attributes.get("alt") or "")

@@ -1,0 +1,119 @@
+"""Machine-readable results of ``check --json`` and ``status --json``.
+
+Each document carries a ``schema`` name with a version (``watcher.check/1``,
+``watcher.status/1``). Within a version, fields are only ever added; a
+field is never renamed, retyped or removed. Times are ISO 8601 in UTC.
+
+``watcher.check/1``::
+
+    {"schema": "watcher.check/1", "started": TIME, "finished": TIME,
+     "counts": {"checked", "unchanged", "changed", "baseline", "failed": INT},
+     "guides_flagged": [GUIDE_ID, ...],
+     "sources": [{"id", "outcome": "baseline|unchanged|changed|failed",
+                  "at", "old_hash", "new_hash", "status", "final_url",
+                  "not_modified", "duration_ms", "error_kind", "error",
+                  "consecutive_failures", "newly_failing", "recovered",
+                  "rebased", "flagged": [GUIDE_ID],
+                  "diff": null | {"lines_added", "lines_removed",
+                                  "words_added", "words_removed",
+                                  "changed_ratio"}}]}
+
+``watcher.status/1``::
+
+    {"schema": "watcher.status/1",
+     "guides": [{"id", "title", "state", "reasons": [STR],
+                 "sources": [{"id", "pinned", "current", "baseline_pin",
+                              "changed", "changed_since"}]}],
+     "sources": [{"id", "title", "url", "current", "versions",
+                  "last_success", "last_change", "last_check",
+                  "last_outcome", "consecutive_failures", "last_error"}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from .freshness import GuideVerdict
+from .models import Config
+from .pipeline import RunResult, SourceResult
+from .store import SourceState
+
+CHECK_SCHEMA = "watcher.check/1"
+STATUS_SCHEMA = "watcher.status/1"
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def check_result(run: RunResult) -> dict[str, Any]:
+    counts = {o: run.count(o) for o in ("unchanged", "changed", "baseline", "failed")}
+    return {
+        "schema": CHECK_SCHEMA,
+        "started": _time(run.started),
+        "finished": _time(run.finished),
+        "counts": {"checked": len(run.results), **counts},
+        "guides_flagged": list(run.flagged_guides),
+        "sources": [_source_result(r) for r in run.results],
+    }
+
+
+def _source_result(result: SourceResult) -> dict[str, Any]:
+    data = asdict(result)
+    data["id"] = data.pop("source")
+    data["at"] = _time(result.at)
+    data["flagged"] = list(result.flagged)
+    data["diff"] = asdict(result.diff.stats) if result.diff is not None else None
+    return data
+
+
+def status(
+    config: Config, states: Mapping[str, SourceState], verdicts: Sequence[GuideVerdict]
+) -> dict[str, Any]:
+    titles = {g.id: g.title for g in config.guides}
+    return {
+        "schema": STATUS_SCHEMA,
+        "guides": [_guide(v, titles[v.guide]) for v in verdicts],
+        "sources": [_source_state(s.id, s.title, s.url, states[s.id]) for s in config.sources],
+    }
+
+
+def _guide(verdict: GuideVerdict, title: str) -> dict[str, Any]:
+    return {
+        "id": verdict.guide,
+        "title": title,
+        "state": verdict.state,
+        "reasons": list(verdict.reasons),
+        "sources": [
+            {
+                "id": v.source,
+                "pinned": v.pinned,
+                "current": v.current,
+                "baseline_pin": v.baseline_pin,
+                "changed": v.changed,
+                "changed_since": _time(v.changed_since),
+            }
+            for v in verdict.sources
+        ],
+    }
+
+
+def _source_state(source_id: str, title: str, url: str, state: SourceState) -> dict[str, Any]:
+    check = state.last_check
+    failed = check is not None and check.outcome == "failed"
+    return {
+        "id": source_id,
+        "title": title,
+        "url": url,
+        "current": state.current,
+        "versions": len(state.versions),
+        "last_success": _time(state.last_success),
+        "last_change": _time(state.last_change),
+        "last_check": _time(check.at if check else None),
+        "last_outcome": check.outcome if check else None,
+        "consecutive_failures": state.consecutive_failures,
+        "last_error": check.error if failed and check else None,
+    }

@@ -1,0 +1,196 @@
+"""Frozen data passed between the stages of a run. No I/O here.
+
+The configuration objects (:class:`Config`, :class:`Source`, :class:`Guide`)
+are built by ``config.py`` with every default already resolved, so no other
+stage ever looks at ``defaults:`` again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+EMPTY_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Settings every source inherits unless it overrides them."""
+
+    user_agent: str
+    timeout: timedelta
+    interval: timedelta
+    per_host: int
+    concurrency: int
+    max_size: int
+    max_redirects: int
+    fail_after: int
+    max_age: timedelta
+    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One monitored page, with its defaults resolved."""
+
+    id: str
+    url: str
+    title: str
+    select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    ignore: tuple[re.Pattern[str], ...] = ()
+    encoding: str | None = None
+    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
+    interval: timedelta = timedelta(days=1)
+    timeout: timedelta = timedelta(seconds=30)
+    max_size: int = 10 * 1024 * 1024
+    max_redirects: int = 10
+    user_agent: str = "watcher"
+    per_host: int = 2
+    fail_after: int = 3
+    max_age: timedelta = timedelta(days=7)
+    notes: str = ""
+    line: int = 0
+
+    @property
+    def host(self) -> str:
+        """Host name (with port) used for per-host politeness limits."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.url).netloc.lower()
+
+
+@dataclass(frozen=True)
+class GuideSource:
+    """One entry of a guide's ``sources:`` list."""
+
+    source: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A published guide and the sources it cites."""
+
+    id: str
+    title: str
+    url: str
+    owner: str
+    review_every: timedelta
+    sources: tuple[GuideSource, ...]
+    line: int = 0
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        return tuple(entry.source for entry in self.sources)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated sources.yaml."""
+
+    path: Path
+    defaults: Defaults
+    sources: tuple[Source, ...]
+    guides: tuple[Guide, ...]
+
+    @property
+    def root(self) -> Path:
+        """Directory holding the configuration; other paths default to it."""
+        return self.path.parent
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        from .errors import UnknownIdError
+
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise UnknownIdError(f"unknown source {source_id!r}", hint=f"known sources: {known}")
+
+    def guide(self, guide_id: str) -> Guide:
+        for guide in self.guides:
+            if guide.id == guide_id:
+                return guide
+        from .errors import UnknownIdError
+
+        known = ", ".join(g.id for g in self.guides) or "none"
+        raise UnknownIdError(f"unknown guide {guide_id!r}", hint=f"known guides: {known}")
+
+    def guides_citing(self, source_id: str) -> tuple[Guide, ...]:
+        return tuple(g for g in self.guides if source_id in g.source_ids)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful HTTP exchange (2xx, or 304 when ``not_modified``)."""
+
+    url: str
+    final_url: str
+    status: int
+    fetched_at: datetime
+    duration_ms: int
+    body: bytes = b""
+    content_type: str = ""
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    redirects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WordOp:
+    """One piece of a changed line: ``equal``, ``delete`` or ``insert``."""
+
+    op: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a hunk: ``' '`` context, ``'-'`` removed, ``'+'`` added.
+
+    ``words`` is set for a removed/added line paired with its counterpart,
+    giving the word-level detail of what changed inside it.
+    """
+
+    tag: str
+    text: str
+    words: tuple[WordOp, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """A run of changed lines with a few lines of context."""
+
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class DiffStats:
+    lines_added: int = 0
+    lines_removed: int = 0
+    words_added: int = 0
+    words_removed: int = 0
+    changed_ratio: float = 0.0
+
+
+@dataclass(frozen=True)
+class Diff:
+    """The difference between two normalized texts."""
+
+    hunks: tuple[Hunk, ...]
+    stats: DiffStats = field(default_factory=DiffStats)
+
+    @property
+    def empty(self) -> bool:
+        return not self.hunks

@@ -1,0 +1,453 @@
+"""One run of ``watcher check``: the stages, in order, for every source.
+
+For each source: fetch -> decode -> extract -> normalize -> compare with
+the current version -> store -> diff -> flag the guides that cite it. A
+failure at any stage is recorded for that source alone; it never aborts
+the run, never replaces the stored snapshot and never counts as a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from . import extract, normalize
+from .decode import decode_body
+from .diff import diff_texts
+from .errors import DecodeError, EmptyContentError, SourceError
+from .fetch import Fetcher, Validators
+from .freshness import guide_verdict
+from .models import Diff, Fetched, Source
+from .project import Project
+from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
+
+EXTRACTOR_VERSION = 1
+
+BASELINE = "baseline"
+UNCHANGED = "unchanged"
+CHANGED = "changed"
+FAILED = "failed"
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one check of one source found."""
+
+    source: str
+    outcome: str
+    at: datetime
+    old_hash: str | None = None
+    new_hash: str | None = None
+    diff: Diff | None = None
+    status: int | None = None
+    final_url: str | None = None
+    not_modified: bool = False
+    duration_ms: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    consecutive_failures: int = 0
+    newly_failing: bool = False
+    recovered: bool = False
+    rebased: bool = False
+    flagged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one ``watcher check``."""
+
+    started: datetime
+    finished: datetime
+    results: tuple[SourceResult, ...] = field(default_factory=tuple)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def flagged_guides(self) -> tuple[str, ...]:
+        return tuple(sorted({g for r in self.results for g in r.flagged}))
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.results) and all(r.outcome == FAILED for r in self.results)
+
+    @property
+    def noteworthy(self) -> bool:
+        """Worth a word even under ``--quiet``: a change or a new failure."""
+        return any(r.outcome == CHANGED or r.newly_failing for r in self.results)
+
+
+# ---------------------------------------------------------------------------
+# selection
+
+
+def select_sources(
+    project: Project,
+    *,
+    source_ids: Sequence[str] = (),
+    guide_ids: Sequence[str] = (),
+    due_only: bool = False,
+    now: datetime | None = None,
+) -> list[Source]:
+    """The sources a check should cover, in configuration order."""
+    config = project.config
+    wanted = {config.source(sid).id for sid in source_ids}
+    for gid in guide_ids:
+        wanted.update(config.guide(gid).source_ids)
+    sources = [s for s in config.sources if not wanted or s.id in wanted]
+    if due_only:
+        moment = now or utcnow()
+        sources = [s for s in sources if is_due(s, project.store.load_state(s.id), moment)]
+    return sources
+
+
+def is_due(source: Source, state: SourceState, now: datetime) -> bool:
+    """Never checked, or its ``interval`` has elapsed since the last check."""
+    if state.last_check is None:
+        return True
+    return now - state.last_check.at >= source.interval
+
+
+# ---------------------------------------------------------------------------
+# the run
+
+
+async def run_check(
+    project: Project,
+    sources: Sequence[Source],
+    *,
+    clock: Clock = utcnow,
+    transport: httpx.AsyncBaseTransport | None = None,
+    on_result: Callable[[SourceResult], None] | None = None,
+) -> RunResult:
+    """Check ``sources`` concurrently within the politeness limits."""
+    started = clock()
+    project.reconcile()
+    concurrency = project.config.defaults.concurrency
+    async with Fetcher(concurrency=concurrency, transport=transport) as fetcher:
+
+        async def one(source: Source) -> SourceResult:
+            result = await check_source(project, fetcher, source, clock)
+            if on_result is not None:
+                on_result(result)
+            return result
+
+        results = await asyncio.gather(*(one(s) for s in sources))
+    return RunResult(started=started, finished=clock(), results=tuple(results))
+
+
+async def check_source(
+    project: Project, fetcher: Fetcher, source: Source, clock: Clock
+) -> SourceResult:
+    """Fetch, process and record one source. Never raises a SourceError."""
+    state = project.store.load_state(source.id)
+    rebased = rebase(project, source, state, clock())
+    try:
+        fetched = await fetcher.fetch(source, _validators(project, state))
+        text = None if fetched.not_modified else render_text(source, fetched)
+    except SourceError as exc:
+        return record_failure(project, source, state, exc, clock(), rebased)
+    return record_success(project, source, state, fetched, text, clock(), rebased)
+
+
+def _validators(project: Project, state: SourceState) -> Validators | None:
+    """Conditional headers, only when we hold a version to fall back on."""
+    current = state.versions[-1] if state.versions else None
+    if current is None or current.raw is None:
+        return None
+    return Validators(etag=state.etag, last_modified=state.last_modified)
+
+
+# ---------------------------------------------------------------------------
+# content
+
+
+def render_text(source: Source, fetched: Fetched) -> str:
+    """Decode, extract and normalize a response body into snapshot text."""
+    return render_body(
+        source, fetched.body, fetched.content_type, fetched.charset, fetched.final_url
+    )
+
+
+def render_body(
+    source: Source, body: bytes, content_type: str, charset: str | None, url: str
+) -> str:
+    if content_type == "application/pdf" or body.startswith(b"%PDF-"):
+        raise DecodeError("PDF sources are not supported yet", url=url)
+    if not body.strip():
+        raise EmptyContentError("the response body is empty", url=url)
+    text, _encoding = decode_body(
+        body, header_charset=charset, content_type=content_type, override=source.encoding
+    )
+    if content_type != "text/plain":
+        text = extract.extract_text(
+            text, base_url=url, select=source.select, exclude=source.exclude
+        )
+    result = normalize.normalize(text, source.ignore)
+    if not result:
+        raise EmptyContentError(
+            "no text left after normalization",
+            url=url,
+            hint="check the source's `ignore` patterns",
+        )
+    return result
+
+
+def rules_fingerprint(source: Source) -> str:
+    """Identifies the rules that turn a body into text; a change means re-base."""
+    rules = {
+        "select": source.select,
+        "exclude": source.exclude,
+        "ignore": [p.pattern for p in source.ignore],
+        "encoding": source.encoding,
+        "normalizer": normalize.NORMALIZER_VERSION,
+        "extractor": EXTRACTOR_VERSION,
+    }
+    blob = json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def rebase(project: Project, source: Source, state: SourceState, now: datetime) -> bool:
+    """Re-extract stored raw bodies if the rules changed; True if hashes moved.
+
+    A change of ``select``/``exclude``/``ignore``/``encoding`` (or of the
+    normalizer) must not flag guides by itself: every stored version is
+    rebuilt from its raw body with today's rules, and pins follow the
+    recorded hash mapping.
+    """
+    fingerprint = rules_fingerprint(source)
+    if state.rules == fingerprint:
+        return False
+    previous, state.rules = state.rules, fingerprint
+    if not state.versions:
+        return False
+    mapping = _rebuild_versions(project, source, state)
+    if mapping:
+        state.rebases.append(
+            Rebase(at=now, rules_from=previous, rules_to=fingerprint, hashes=mapping)
+        )
+    return bool(mapping)
+
+
+def _rebuild_versions(project: Project, source: Source, state: SourceState) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    rebuilt: list[Version] = []
+    for version in state.versions:
+        new_hash = _rebuild_one(project, source, version)
+        if new_hash != version.hash:
+            mapping[version.hash] = new_hash
+            version.hash = new_hash
+        if rebuilt and rebuilt[-1].hash == version.hash:
+            continue
+        rebuilt.append(version)
+    state.versions = rebuilt
+    return mapping
+
+
+def _rebuild_one(project: Project, source: Source, version: Version) -> str:
+    if version.raw is None:
+        return version.hash
+    try:
+        body = project.store.read_raw(source.id, version.raw)
+        text = render_body(source, body, version.content_type, version.charset, version.final_url)
+    except SourceError:
+        return version.hash
+    new_hash = normalize.content_hash(text)
+    project.store.write_version(source.id, new_hash, text)
+    return new_hash
+
+
+# ---------------------------------------------------------------------------
+# recording
+
+
+def record_failure(
+    project: Project,
+    source: Source,
+    state: SourceState,
+    exc: SourceError,
+    at: datetime,
+    rebased: bool,
+) -> SourceResult:
+    """Count the failure; the stored snapshot stays as it was."""
+    message = str(exc)
+    state.url = source.url
+    state.last_check = CheckOutcome(
+        at=at, outcome=FAILED, status=exc.status, error=message, kind=exc.kind
+    )
+    state.consecutive_failures += 1
+    state.failing_since = state.failing_since or at
+    with project.journal.transaction() as tx:
+        tx.add_fetch(
+            source=source.id,
+            at=at,
+            outcome=FAILED,
+            url=exc.url or source.url,
+            final_url=None,
+            status=exc.status,
+            duration_ms=None,
+            bytes=None,
+            error_kind=exc.kind,
+            error=message,
+            content_hash=None,
+        )
+        tx.sync_versions(state)
+        project.store.save_state(state)
+    return SourceResult(
+        source=source.id,
+        outcome=FAILED,
+        at=at,
+        old_hash=state.current,
+        status=exc.status,
+        error_kind=exc.kind,
+        error=message,
+        consecutive_failures=state.consecutive_failures,
+        newly_failing=state.consecutive_failures == source.fail_after,
+        rebased=rebased,
+    )
+
+
+def record_success(
+    project: Project,
+    source: Source,
+    state: SourceState,
+    fetched: Fetched,
+    text: str | None,
+    at: datetime,
+    rebased: bool,
+) -> SourceResult:
+    """Store a new version when the text is new; flag the citing guides."""
+    old_hash = state.current
+    recovered = state.consecutive_failures >= source.fail_after
+    new_hash = old_hash if text is None else normalize.content_hash(text)
+    outcome = _outcome(old_hash, new_hash)
+    diff = None
+    with project.journal.transaction() as tx:
+        if outcome != UNCHANGED and text is not None and new_hash is not None:
+            _store_version(project, source, state, fetched, text, new_hash, at)
+            diff = _diff_and_journal(project, tx, source.id, old_hash, new_hash, text, at)
+        _mark_success(state, source, fetched, at, outcome)
+        tx.add_fetch(
+            source=source.id,
+            at=at,
+            outcome=outcome,
+            url=source.url,
+            final_url=fetched.final_url,
+            status=fetched.status,
+            duration_ms=fetched.duration_ms,
+            bytes=len(fetched.body),
+            error_kind=None,
+            error=None,
+            content_hash=new_hash,
+        )
+        tx.sync_versions(state)
+        project.store.save_state(state)
+    return SourceResult(
+        source=source.id,
+        outcome=outcome,
+        at=at,
+        old_hash=old_hash,
+        new_hash=new_hash,
+        diff=diff,
+        status=fetched.status,
+        final_url=fetched.final_url,
+        not_modified=fetched.not_modified,
+        duration_ms=fetched.duration_ms,
+        recovered=recovered,
+        rebased=rebased,
+        flagged=_flagged(project, source.id, state) if outcome == CHANGED else (),
+    )
+
+
+def _outcome(old_hash: str | None, new_hash: str | None) -> str:
+    if old_hash is None:
+        return BASELINE
+    return UNCHANGED if new_hash == old_hash else CHANGED
+
+
+def _store_version(
+    project: Project,
+    source: Source,
+    state: SourceState,
+    fetched: Fetched,
+    text: str,
+    new_hash: str,
+    at: datetime,
+) -> None:
+    store = project.store
+    store.write_version(source.id, new_hash, text)
+    raw = store.write_raw(source.id, new_hash, fetched.body, fetched.content_type)
+    state.versions.append(
+        Version(
+            hash=new_hash,
+            seen=at,
+            raw=raw,
+            content_type=fetched.content_type,
+            charset=fetched.charset,
+            final_url=fetched.final_url,
+        )
+    )
+
+
+def _diff_and_journal(
+    project: Project,
+    tx: Transaction,
+    source_id: str,
+    old_hash: str | None,
+    new_hash: str,
+    text: str,
+    at: datetime,
+) -> Diff | None:
+    if old_hash is None:
+        return None
+    diff = diff_texts(project.store.read_version(source_id, old_hash), text)
+    tx.add_change(
+        source=source_id,
+        at=at,
+        old_hash=old_hash,
+        new_hash=new_hash,
+        lines_added=diff.stats.lines_added,
+        lines_removed=diff.stats.lines_removed,
+        changed_ratio=diff.stats.changed_ratio,
+    )
+    return diff
+
+
+def _mark_success(
+    state: SourceState, source: Source, fetched: Fetched, at: datetime, outcome: str
+) -> None:
+    state.url = source.url
+    state.final_url = fetched.final_url
+    state.last_check = CheckOutcome(at=at, outcome=outcome, status=fetched.status)
+    state.last_success = at
+    state.consecutive_failures = 0
+    state.failing_since = None
+    if outcome == CHANGED:
+        state.last_change = at
+    if fetched.etag or not fetched.not_modified:
+        state.etag = fetched.etag
+    if fetched.last_modified or not fetched.not_modified:
+        state.last_modified = fetched.last_modified
+
+
+def _flagged(project: Project, source_id: str, state: SourceState) -> tuple[str, ...]:
+    """Guides citing the source whose pinned version differs from the current one."""
+    states = {source_id: state}
+    flagged = []
+    for guide in project.config.guides_citing(source_id):
+        verdict = guide_verdict(guide, states)
+        if any(v.changed for v in verdict.sources if v.source == source_id):
+            flagged.append(guide.id)
+    return tuple(flagged)

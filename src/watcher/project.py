@@ -1,0 +1,79 @@
+"""A project: one sources.yaml and everything that lives next to it.
+
+All paths default to locations beside the configuration file, so
+``watcher --config /elsewhere/sources.yaml check`` works from any folder:
+
+- ``snapshots/``            committed state (source of truth)
+- ``reports/``              digests
+- ``.watcher/watcher.db``   the database journal (not committed)
+- ``.watcher/lock``         the project lock
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import load_config
+from .models import Config
+from .store import Journal, SnapshotStore, SourceState, default_url
+
+DB_ENV = "WATCHER_DB"
+
+
+@dataclass
+class Project:
+    """The configuration plus its snapshot store and journal."""
+
+    config: Config
+    db_url: str
+    store: SnapshotStore = field(init=False)
+    _journal: Journal | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.store = SnapshotStore(self.config.root / "snapshots")
+
+    @classmethod
+    def load(cls, config_path: str | os.PathLike[str], db_url: str | None = None) -> Project:
+        config = load_config(config_path)
+        url = db_url or os.environ.get(DB_ENV) or default_url(config.root)
+        return cls(config=config, db_url=url)
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def journal(self) -> Journal:
+        """The database journal, opened on first use."""
+        if self._journal is None:
+            self._journal = Journal(self.db_url)
+        return self._journal
+
+    def reconcile(self) -> int:
+        """Make derived data agree with the committed state; return sources fixed.
+
+        Repairs ``current.txt`` files and the journal's versions index after
+        a crash, and removes temporary files of interrupted writes. Writers
+        call it under the project lock: a reader doing it could undo a
+        concurrent writer's work.
+        """
+        self.store.clean_temp_files()
+        states = list(self.states().values())
+        for state in states:
+            self.store.repair(state)
+        return self.journal.reconcile(states)
+
+    def states(self) -> dict[str, SourceState]:
+        """Committed state of every configured source (empty if never checked)."""
+        return {source.id: self.store.load_state(source.id) for source in self.config.sources}
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None

@@ -1,0 +1,128 @@
+"""Per-source state kept in ``snapshots/<id>/state.json``.
+
+This is everything the next run needs, committed with the snapshots so a
+fresh clone with no database can carry on: HTTP validators, the outcome of
+the last check, consecutive failures, and the list of versions. The JSON
+is written with sorted keys and a fixed layout so it reads well in
+``git diff``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+STATE_SCHEMA = 1
+
+
+@dataclass
+class Version:
+    """One distinct normalized text a source has had."""
+
+    hash: str
+    seen: datetime
+    raw: str | None = None
+    content_type: str = ""
+    charset: str | None = None
+    final_url: str = ""
+
+
+@dataclass
+class CheckOutcome:
+    """What happened the last time the source was checked."""
+
+    at: datetime
+    outcome: str
+    status: int | None = None
+    error: str | None = None
+    kind: str | None = None
+
+
+@dataclass
+class Rebase:
+    """Stored versions re-extracted after a rule or normalizer change."""
+
+    at: datetime
+    rules_from: str
+    rules_to: str
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SourceState:
+    """The committed state of one source."""
+
+    source: str
+    url: str = ""
+    final_url: str = ""
+    rules: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    last_check: CheckOutcome | None = None
+    last_success: datetime | None = None
+    last_change: datetime | None = None
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    versions: list[Version] = field(default_factory=list)
+    rebases: list[Rebase] = field(default_factory=list)
+
+    @property
+    def current(self) -> str | None:
+        """Hash of the current version, or None before the first baseline."""
+        return self.versions[-1].hash if self.versions else None
+
+    @property
+    def baseline(self) -> str | None:
+        """Hash of the first version ever stored."""
+        return self.versions[0].hash if self.versions else None
+
+    def version(self, content_hash: str) -> Version | None:
+        for version in reversed(self.versions):
+            if version.hash == content_hash:
+                return version
+        return None
+
+    def resolve(self, content_hash: str) -> str:
+        """Follow re-base renames: a hash recorded under older rules -> today's."""
+        for rebase in self.rebases:
+            content_hash = rebase.hashes.get(content_hash, content_hash)
+        return content_hash
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["schema"] = STATE_SCHEMA
+        return _encode(data)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceState:
+        data = dict(data)
+        data.pop("schema", None)
+        data["versions"] = [Version(**_decode(v)) for v in data.get("versions", [])]
+        data["rebases"] = [Rebase(**_decode(r)) for r in data.get("rebases", [])]
+        check = data.get("last_check")
+        data["last_check"] = CheckOutcome(**_decode(check)) if check else None
+        for key in ("last_success", "last_change", "failing_since"):
+            data[key] = _time(data.get(key))
+        return cls(**data)
+
+
+_TIME_KEYS = frozenset({"at", "seen"})
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dict):
+        return {key: _encode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: _time(value) if key in _TIME_KEYS else value for key, value in data.items()}
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None

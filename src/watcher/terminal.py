@@ -1,0 +1,214 @@
+"""Terminal output for the CLI: the only module that imports rich.
+
+Everything here takes data and a console and draws it; nothing here
+decides anything. On a terminal there is colour, a progress bar and
+tables; when output is piped (cron, CI) it degrades to plain lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Protocol
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from .freshness import GuideVerdict
+from .models import Diff, Line
+from .pipeline import CHANGED, FAILED, RunResult, SourceResult
+from .store import SourceState
+
+STATE_STYLES = {"ok": "green", "needs review": "bold yellow", "pending": "cyan"}
+OUTCOME_STYLES = {
+    "changed": "bold yellow",
+    "failed": "red",
+    "baseline": "cyan",
+    "unchanged": "green",
+}
+
+
+class Advance(Protocol):
+    def __call__(self, result: SourceResult) -> None: ...
+
+
+def make_console(*, stderr: bool = False, color: bool | None = None) -> Console:
+    """A console that is plain (no colour, no markup widths) when piped."""
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, no_color=color is False)
+
+
+def when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "never"
+
+
+@contextmanager
+def progress(console: Console, total: int) -> Iterator[Advance]:
+    """A progress bar on a terminal; nothing at all otherwise."""
+    if not console.is_terminal:
+        yield lambda result: None
+        return
+    columns = (
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=total)
+
+        def advance(result: SourceResult) -> None:
+            bar.update(task, advance=1, description=result.source)
+
+        yield advance
+
+
+# ---------------------------------------------------------------------------
+# check
+
+
+def check_summary(console: Console, run: RunResult) -> None:
+    """The end-of-run summary: a table on a terminal, a few lines otherwise."""
+    if console.is_terminal:
+        _check_table(console, run)
+    else:
+        _check_plain(console, run)
+
+
+def _counts(run: RunResult) -> str:
+    parts = [f"{len(run.results)} checked"]
+    parts += [f"{run.count(o)} {o}" for o in ("unchanged", "changed", "baseline", "failed")]
+    parts.append(f"{len(run.flagged_guides)} guides flagged")
+    return ", ".join(parts)
+
+
+def _check_table(console: Console, run: RunResult) -> None:
+    table = Table(title="watcher check", title_justify="left")
+    for column in ("source", "outcome", "detail"):
+        table.add_column(column)
+    for result in run.results:
+        style = OUTCOME_STYLES.get(result.outcome, "")
+        table.add_row(result.source, Text(result.outcome, style=style), _detail(result))
+    console.print(table)
+    console.print(_counts(run))
+    _flag_lines(console, run)
+
+
+def _check_plain(console: Console, run: RunResult) -> None:
+    console.print(f"watcher check: {_counts(run)}")
+    for result in run.results:
+        if result.outcome in (CHANGED, FAILED) or result.newly_failing or result.recovered:
+            console.print(f"  {result.source}: {result.outcome}: {_detail(result)}", markup=False)
+    _flag_lines(console, run)
+
+
+def _flag_lines(console: Console, run: RunResult) -> None:
+    for guide in run.flagged_guides:
+        sources = [r.source for r in run.results if guide in r.flagged]
+        console.print(
+            f"guide {guide} needs review: {', '.join(sources)} changed "
+            f"(see `watcher diff {sources[0]}`)",
+            markup=False,
+        )
+
+
+def _detail(result: SourceResult) -> str:
+    if result.outcome == FAILED:
+        note = (
+            f" [{result.consecutive_failures} in a row]" if result.consecutive_failures > 1 else ""
+        )
+        return f"{result.error}{note}"
+    if result.outcome == CHANGED and result.diff is not None:
+        stats = result.diff.stats
+        return (
+            f"{result.old_hash} -> {result.new_hash}: +{stats.lines_added} -{stats.lines_removed} "
+            f"lines ({stats.changed_ratio:.0%} of words)"
+        )
+    detail = "304 not modified" if result.not_modified else (result.new_hash or "")
+    if result.recovered:
+        detail += " (recovered)"
+    if result.rebased:
+        detail += " (re-based after a rule change)"
+    return detail
+
+
+# ---------------------------------------------------------------------------
+# status
+
+
+def guide_table(
+    console: Console, verdicts: Sequence[GuideVerdict], titles: Mapping[str, str]
+) -> None:
+    table = Table(title="guides", title_justify="left")
+    for column in ("guide", "state", "reasons"):
+        table.add_column(column, overflow="fold")
+    for verdict in verdicts:
+        state = Text(verdict.state, style=STATE_STYLES.get(verdict.state, ""))
+        reasons = "\n".join(verdict.reasons) or _baseline_note(verdict)
+        table.add_row(f"{verdict.guide}\n{titles.get(verdict.guide, '')}", state, escape(reasons))
+    console.print(table)
+
+
+def _baseline_note(verdict: GuideVerdict) -> str:
+    if any(v.baseline_pin for v in verdict.sources):
+        return "unchanged since baseline (not yet reviewed by an editor)"
+    return "unchanged since review"
+
+
+def source_table(
+    console: Console, states: Mapping[str, SourceState], titles: Mapping[str, str]
+) -> None:
+    table = Table(title="sources", title_justify="left")
+    for column in ("source", "last success", "last change", "versions", "last error"):
+        table.add_column(column, overflow="fold")
+    for source_id, state in states.items():
+        table.add_row(
+            f"{source_id}\n{titles.get(source_id, '')}",
+            when(state.last_success),
+            when(state.last_change),
+            str(len(state.versions)),
+            escape(_error_cell(state)),
+        )
+    console.print(table)
+
+
+def _error_cell(state: SourceState) -> str:
+    check = state.last_check
+    if check is None or check.outcome != FAILED:
+        return ""
+    count = state.consecutive_failures
+    return f"{check.error} ({count} in a row since {when(state.failing_since)})"
+
+
+# ---------------------------------------------------------------------------
+# diff
+
+
+def show_diff(console: Console, diff: Diff, header: str) -> None:
+    """A diff with word-level highlights: colour and reverse video on a terminal."""
+    console.print(Text(header, style="bold"))
+    for hunk in diff.hunks:
+        console.print(
+            Text(
+                f"@@ -{hunk.old_start},{hunk.old_count} +{hunk.new_start},{hunk.new_count} @@",
+                style="cyan",
+            )
+        )
+        for line in hunk.lines:
+            console.print(_line_text(line))
+
+
+def _line_text(line: Line) -> Text:
+    style = {"-": "red", "+": "green"}.get(line.tag, "dim")
+    text = Text(f"{line.tag} ", style=style)
+    if not line.words:
+        text.append(line.text, style=style)
+        return text
+    for word in line.words:
+        strong = word.op != "equal"
+        text.append(word.text, style=f"{style} reverse bold" if strong else style)
+    return text

@@ -1,0 +1,47 @@
+"""Shared fixtures: a real local web server and a project on disk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.webserver import WebSite
+
+
+@pytest.fixture
+def site() -> Iterator[WebSite]:
+    server = WebSite().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def write_config(directory: Path, text: str) -> Path:
+    """Write a sources.yaml (dedented) into ``directory`` and return its path."""
+    path = directory / "sources.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m watcher`` as a user would, capturing its output."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    full_env.pop("WATCHER_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

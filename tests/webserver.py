@@ -1,0 +1,119 @@
+"""A real HTTP server on 127.0.0.1 for end-to-end tests.
+
+Each test sets routes (path -> :class:`Page`) and can change them between
+checks. The server records every request and the largest number of
+requests in flight at once, so tests can assert politeness limits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Page:
+    """What the server answers on one path."""
+
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    etag: str | None = None
+
+    def payload(self) -> bytes:
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, site: WebSite) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.site = site
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        site = self.server.site
+        site._enter(self.path, dict(self.headers.items()))
+        try:
+            self._answer(site.routes.get(self.path.split("?")[0]))
+        finally:
+            site._leave()
+
+    def _answer(self, page: Page | None) -> None:
+        if page is None:
+            self._send(404, b"not found", "text/plain", {})
+            return
+        if page.delay:
+            time.sleep(page.delay)
+        if page.etag and self.headers.get("If-None-Match") == page.etag:
+            self._send(304, b"", None, {"ETag": page.etag})
+            return
+        headers = dict(page.headers)
+        if page.etag:
+            headers["ETag"] = page.etag
+        self._send(page.status, page.payload(), page.content_type, headers)
+
+    def _send(
+        self, status: int, body: bytes, content_type: str | None, headers: dict[str, str]
+    ) -> None:
+        try:
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if status != 304:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if status != 304:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+class WebSite:
+    """The test server: start it, set routes, read its counters."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Page] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._server = _Server(self)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> WebSite:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _enter(self, path: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.requests.append((path, headers))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
