@@ -92,7 +92,7 @@ def test_source_overrides_defaults(tmp_path: Path) -> None:
     assert source.exclude == (".banner", "#counter")
     assert [p.pattern for p in source.ignore] == [r"Просмотров:\s*\d+"]
     assert source.ignore[0].search("Просмотров: 15")
-    assert source.encoding == "cp1251"
+    assert source.encoding == "windows-1251"
     assert dict(source.headers) == {
         "X-Test": "yes",
         "accept-language": "ru",
@@ -380,13 +380,13 @@ ERRORS: list[tuple[str, str, str, str]] = [
         "invalid encoding",
         "sources:\n" + SRC + "    encoding: klingon-8  #<\n",
         "sources[0].encoding",
-        "unknown encoding",
+        "unknown or unsupported encoding",
     ),
     (
         "non-text encoding",
         "sources:\n" + SRC + "    encoding: rot13  #<\n",
         "sources[0].encoding",
-        "not a text encoding",
+        "unknown or unsupported encoding",
     ),
     (
         "owner without address",

@@ -118,3 +118,8 @@ def test_malformed_html_never_crashes(html: str) -> None:
 def test_select_on_a_table_row_keeps_the_cells_on_one_line() -> None:
     html = "<table><tr id='r'><td>Приём</td><td>500</td></tr></table>"
     assert extract_text(html, base_url="https://x.ru/", select=("#r",)) == "Приём | 500"
+
+
+def test_an_element_skipped_by_default_can_be_selected() -> None:
+    html = "<html><head><title>Полис ОМС — МГФОМС</title></head><body><p>Текст</p></body></html>"
+    assert extract_text(html, base_url="https://x.ru/", select=("title",)) == "Полис ОМС — МГФОМС"

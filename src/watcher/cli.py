@@ -318,7 +318,7 @@ def demo(keep: Path | None, serve: bool, port: int | None) -> None:
         flow.serve(port)
         return
     with tempfile.TemporaryDirectory(prefix="watcher-demo-") as tmp:
-        flow.run_demo(keep or Path(tmp), port, terminal.make_console())
+        flow.run_demo(keep or Path(tmp), port, terminal.make_console(), keep=keep is not None)
 
 
 # ---------------------------------------------------------------------------

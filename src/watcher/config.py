@@ -15,7 +15,6 @@ table, :data:`SETTINGS`.
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import math
 import os
@@ -32,7 +31,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import __version__
+from .decode import canonical_encoding
 from .errors import ConfigError
+from .extract import is_valid_selector
 from .models import Config, Defaults, Guide, GuideSource, Source
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
@@ -340,12 +341,8 @@ def _read_selectors(at: _At) -> tuple[str, ...]:
 
 
 def _check_selector(at: _At, selector: str) -> str:
-    from selectolax.lexbor import LexborHTMLParser
-
-    try:
-        LexborHTMLParser("<p></p>").css(selector)
-    except Exception:  # selectolax raises a bare SelectolaxError/ValueError
-        raise at.error(f"invalid CSS selector {selector!r}") from None
+    if not is_valid_selector(selector):
+        raise at.error(f"invalid CSS selector {selector!r}")
     return selector
 
 
@@ -364,13 +361,12 @@ def _compile(at: _At, pattern: str) -> re.Pattern[str]:
 
 def _read_encoding(at: _At) -> str:
     name = _read_str(at)
-    try:
-        info = codecs.lookup(name)
-    except LookupError:
-        raise at.error(f"unknown encoding {name!r}", hint="e.g. utf-8, windows-1251") from None
-    if not getattr(info, "_is_text_encoding", True):
-        raise at.error(f"{name!r} is not a text encoding")
-    return info.name
+    canonical = canonical_encoding(name)
+    if canonical is None:
+        raise at.error(
+            f"unknown or unsupported encoding {name!r}", hint="e.g. utf-8, windows-1251, koi8-r"
+        )
+    return canonical
 
 
 def _read_headers(at: _At) -> Mapping[str, str]:

@@ -244,7 +244,6 @@ class _Writer:
         self.prefix = ""
         self.flushes = 0
         self.pre = 0
-        self.lists: list[int | None] = []
         self.links: list[_Link] = []
         self.rows: list[_Row] = []
         self.handlers = self._handlers()
@@ -270,11 +269,12 @@ class _Writer:
     def walk(self, root: LexborNode) -> None:
         """Write the text of ``root`` and everything under it, then end the line."""
         handler = self.handlers.get(root.tag, _BLOCK)
-        if handler is not _SKIP:
-            self.end_line(root)
-            handler[0](root)
-            self._walk_children(root)
-            handler[1](root)
+        if handler is _SKIP:
+            handler = _BLOCK  # selected on purpose (say, <title>): written as a block
+        self.end_line(root)
+        handler[0](root)
+        self._walk_children(root)
+        handler[1](root)
         self.end_line(root)
 
     def _walk_children(self, root: LexborNode) -> None:
@@ -297,7 +297,10 @@ class _Writer:
                 continue
             tag = node.tag
             if tag == "-text":
-                buf.append(node.text_content or "")
+                text = node.text_content
+                # Whitespace at the start of a line is dropped right away.
+                if text and (buf or not text.isspace()):
+                    buf.append(text)
                 node = node.next
                 continue
             handler = handlers.get(tag)
@@ -363,14 +366,15 @@ class _Writer:
         self.prefix += _HEADINGS[node.tag or "h1"]
 
     def open_item(self, node: LexborNode) -> None:
-        """Start a list item: ``- `` or its number before its text."""
+        """Start a list item with ``- ``.
+
+        Ordered lists get the same marker: their numbers are presentation,
+        and numbering them here would turn one inserted item into a change
+        of every item after it. Numbers written in the text itself (legal
+        points such as "1)" or "а)") are kept as they are.
+        """
         self.open_row_breaker(node)
-        counters = self.lists
-        if counters and counters[-1] is not None:
-            counters[-1] += 1
-            self.prefix = f"{counters[-1]}. "
-        else:
-            self.prefix = "- "
+        self.prefix = "- "
 
     def close_marked(self, node: LexborNode) -> None:
         """End a heading or list item; an empty one leaves no marker behind."""
@@ -379,19 +383,12 @@ class _Writer:
         self.prefix = ""
 
     def open_list(self, node: LexborNode) -> None:
-        """Start a list; an ``<ol>`` counts from its ``start`` attribute."""
+        """Start a list."""
         self.open_row_breaker(node)
-        if node.tag != "ol":
-            self.lists.append(None)
-            return
-        start = (node.attributes.get("start") or "1").strip()
-        self.lists.append(int(start) - 1 if start.lstrip("-").isdigit() else 0)
 
     def close_list(self, node: LexborNode) -> None:
         """End a list."""
         self.end_line(node)
-        if self.lists:
-            self.lists.pop()
 
     # Tables --------------------------------------------------------------
 

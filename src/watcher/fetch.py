@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from types import TracebackType
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -259,7 +259,12 @@ def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
     text = str(exc) or type(exc).__name__
     lowered = text.lower()
     if any(marker in lowered for marker in _DNS_MARKERS):
-        return NetworkError(f"DNS lookup failed: {text}", url=url, hint="check the host name")
+        host = urlsplit(url).hostname or url
+        return NetworkError(
+            f"DNS lookup failed for {host}",
+            url=url,
+            hint="check the host name, or the machine's network and resolver",
+        )
     if "refused" in lowered:
         return NetworkError("connection refused", url=url)
     if isinstance(exc, httpx.RemoteProtocolError):

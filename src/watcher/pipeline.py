@@ -27,7 +27,7 @@ from .models import Diff, Fetched, Source
 from .project import Project
 from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
 BASELINE = "baseline"
 UNCHANGED = "unchanged"

@@ -82,7 +82,8 @@ def check_summary(console: Console, run: RunResult) -> None:
 def _counts(run: RunResult) -> str:
     parts = [f"{len(run.results)} checked"]
     parts += [f"{run.count(o)} {o}" for o in ("unchanged", "changed", "baseline", "failed")]
-    parts.append(f"{len(run.flagged_guides)} guides flagged")
+    flagged = len(run.flagged_guides)
+    parts.append(f"{flagged} guide{'' if flagged == 1 else 's'} flagged")
     return ", ".join(parts)
 
 

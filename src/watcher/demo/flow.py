@@ -39,7 +39,7 @@ def pick_port(port: int | None) -> int:
     return DEFAULT_PORT
 
 
-def run_demo(directory: Path, port: int | None, console: Console) -> None:
+def run_demo(directory: Path, port: int | None, console: Console, *, keep: bool = False) -> None:
     """Build a demo project in ``directory`` and run the three checks."""
     directory.mkdir(parents=True, exist_ok=True)
     with DemoSite(port=pick_port(port)) as site:
@@ -51,7 +51,12 @@ def run_demo(directory: Path, port: int | None, console: Console) -> None:
             _story(project, site, console)
         finally:
             project.close()
-    console.print(f"\nDemo project: {directory}")
+    if keep:
+        console.print(
+            f"\nThe demo project is in {directory}. Try, with `watcher demo --serve` running:"
+        )
+        console.print(f"  watcher -c {config_path} status", markup=False)
+        console.print(f"  watcher -c {config_path} diff demo-oms-fund", markup=False)
 
 
 def _story(project: Project, site: DemoSite, console: Console) -> None:
