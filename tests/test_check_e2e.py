@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
-from watcher.freshness import NEEDS_REVIEW, OK, all_verdicts
-from watcher.pipeline import BASELINE, CHANGED, FAILED, UNCHANGED, RunResult, run_check
+from watcher.freshness import FRESH, NEEDS_REVIEW
+from watcher.pipeline import BASELINE, CHANGED, FAILED, UNCHANGED, RunResult, run_check, utcnow
 from watcher.project import Project
 
 PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>ТФОМС</title></head>
@@ -92,8 +92,7 @@ def test_first_run_stores_baselines_and_flags_nothing(project: Project) -> None:
     current = (project.root / "snapshots" / "fund" / "current.txt").read_text(encoding="utf-8")
     assert "Телефон горячей линии: 8 (800) 555-01-23" in current
     assert "Просмотров" not in current
-    states = project.states()
-    assert {v.state for v in all_verdicts(project.config, states)} == {OK}
+    assert {v.state for v in project.verdicts(utcnow())} == {FRESH}
 
 
 def test_content_change_flags_exactly_the_citing_guides(project: Project, site: WebSite) -> None:
@@ -109,10 +108,10 @@ def test_content_change_flags_exactly_the_citing_guides(project: Project, site: 
     added = [line for h in fund.diff.hunks for line in h.lines if line.tag == "+"]
     assert [line.text for line in removed] == ["Телефон горячей линии: 8 (800) 555-01-23"]
     assert [line.text for line in added] == ["Телефон горячей линии: 8 (800) 555-01-45"]
-    verdicts = {v.guide: v for v in all_verdicts(project.config, project.states())}
+    verdicts = {v.guide: v for v in project.verdicts(utcnow())}
     assert verdicts["insurance"].state == NEEDS_REVIEW
-    assert "fund changed" in verdicts["insurance"].reasons[0]
-    assert verdicts["help"].state == OK
+    assert "fund changed" in verdicts["insurance"].reasons[0].text
+    assert verdicts["help"].state == FRESH
 
 
 def test_noise_only_change_flags_nothing(project: Project, site: WebSite) -> None:
@@ -161,8 +160,8 @@ def test_failures_are_not_changes(project: Project, site: WebSite, page: Page, k
     assert state["consecutive_failures"] == 1
     assert state["last_check"]["outcome"] == "failed"
     assert len(state["versions"]) == 1
-    verdicts = {v.guide: v.state for v in all_verdicts(project.config, project.states())}
-    assert verdicts["insurance"] == OK
+    verdicts = {v.guide: v.state for v in project.verdicts(utcnow())}
+    assert verdicts["insurance"] == FRESH
 
 
 def test_recovery_after_failures_keeps_the_baseline(project: Project, site: WebSite) -> None:
@@ -183,8 +182,8 @@ def test_reverting_to_the_pinned_content_clears_the_flag(project: Project, site:
     run = check(project, "fund")
     assert run.results[0].outcome == CHANGED
     assert run.flagged_guides == ()
-    verdicts = {v.guide: v.state for v in all_verdicts(project.config, project.states())}
-    assert verdicts["insurance"] == OK
+    verdicts = {v.guide: v.state for v in project.verdicts(utcnow())}
+    assert verdicts["insurance"] == FRESH
 
 
 def test_per_host_limit_is_respected(tmp_path: Path, site: WebSite) -> None:

@@ -76,7 +76,7 @@ def test_check_then_change_then_diff(project_dir: Path, site: WebSite) -> None:
     data = json.loads(status.stdout)
     assert data["schema"] == "watcher.status/1"
     states = {g["id"]: g["state"] for g in data["guides"]}
-    assert states == {"insurance": "needs review", "laws": "ok"}
+    assert states == {"insurance": "needs review", "laws": "fresh"}
 
 
 def test_check_json_is_versioned(project_dir: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from types import TracebackType
@@ -33,6 +33,7 @@ from .errors import (
 from .models import Fetched, Source
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_STATUSES = frozenset({301, 308})
 GONE_STATUSES = frozenset({404, 410})
 
 
@@ -116,6 +117,7 @@ class Fetcher:
     ) -> Fetched:
         url = source.url
         chain: list[str] = []
+        permanent = False
         headers = _request_headers(source, validators)
         while True:
             request = self._client.build_request("GET", url, headers=headers)
@@ -124,9 +126,11 @@ class Fetcher:
                 location = _redirect_target(response, url)
                 if location is None:
                     body = await _read_capped(response, source)
-                    return _fetched(source, response, body, chain, fetched_at, started)
+                    fetched = _fetched(source, response, body, chain, fetched_at, started)
+                    return _with_move(fetched, permanent)
             finally:
                 await response.aclose()
+            permanent = permanent or response.status_code in PERMANENT_STATUSES
             chain.append(url)
             url = _next_hop(source, chain, location)
 
@@ -232,6 +236,25 @@ def _fetched(
         not_modified=response.status_code == 304,
         redirects=tuple(chain),
     )
+
+
+def _with_move(fetched: Fetched, permanent: bool) -> Fetched:
+    """Mark a permanent redirect to another page (not http->https, www. or a slash)."""
+    if not permanent or same_page(fetched.url, fetched.final_url):
+        return fetched
+    return replace(fetched, moved_to=fetched.final_url)
+
+
+def same_page(a: str, b: str) -> bool:
+    """True if two URLs differ only by scheme, a ``www.`` prefix or a trailing slash."""
+    return _page_key(a) == _page_key(b)
+
+
+def _page_key(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    return host + port, parts.path.rstrip("/") or "/", parts.query
 
 
 def _charset(content_type: str) -> str | None:

@@ -1,11 +1,20 @@
 """Guide freshness: is each guide still backed by what its editor verified?
 
-A guide is pinned, per cited source, to the version it was verified
-against. Until an editor signs a guide off, the pin is the source's first
-baseline ("baseline, not yet reviewed by an editor"). A guide needs review
-as soon as a cited source's current content differs from its pin, and is
-fine again if the source returns to the pinned content. Pure: takes the
-states and the time as parameters.
+A guide is pinned, per cited source, to the version an editor verified
+(``watcher review``); until the first sign-off, the pin is the source's
+first baseline ("baseline, not yet reviewed by an editor"). Each guide
+gets one state, the most severe that applies:
+
+1. **broken**: a cited source failed ``fail_after`` checks in a row;
+2. **needs review**: a cited source's content differs from its pin;
+3. **unverified**: a cited source had no successful check for ``max_age``;
+4. **overdue**: ``review_every`` elapsed since the guide's last sign-off;
+5. **fresh**: none of the above.
+
+A change that is reverted before anyone reviews it (current content equals
+the pin) leaves the guide fresh. A source that moved (permanent redirect)
+is a warning, not a state. Pure: states, reviews and ``now`` come in as
+parameters, so tests can move the clock.
 """
 
 from __future__ import annotations
@@ -14,12 +23,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .models import Config, Guide
+from .models import Config, Guide, Source
+from .store.reviews import DISMISS, GuideReviews, Pin
 from .store.state import SourceState
 
-OK = "ok"
+BROKEN = "broken"
 NEEDS_REVIEW = "needs review"
-PENDING = "pending"
+UNVERIFIED = "unverified"
+OVERDUE = "overdue"
+FRESH = "fresh"
+UNREVIEWED = "unreviewed"
+MOVED = "moved"
+
+SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a guide is in its state, and the one thing to do about it."""
+
+    state: str
+    source: str | None
+    text: str
+    action: str
 
 
 @dataclass(frozen=True)
@@ -29,12 +55,22 @@ class SourceVerdict:
     source: str
     pinned: str | None
     current: str | None
-    baseline_pin: bool
+    pin_kind: str
+    pin_at: datetime | None = None
+    pin_by: str | None = None
+    pin_note: str | None = None
     changed_since: datetime | None = None
+    broken: bool = False
+    unverified: bool = False
+    moved_to: str | None = None
 
     @property
     def changed(self) -> bool:
         return self.pinned is not None and self.current is not None and self.pinned != self.current
+
+    @property
+    def baseline_pin(self) -> bool:
+        return self.pin_kind == "baseline"
 
 
 @dataclass(frozen=True)
@@ -44,71 +80,157 @@ class GuideVerdict:
     guide: str
     state: str
     sources: tuple[SourceVerdict, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    last_signoff: datetime | None = None
 
     @property
     def changed_sources(self) -> tuple[SourceVerdict, ...]:
         return tuple(v for v in self.sources if v.changed)
 
+    @property
+    def unreviewed(self) -> bool:
+        """Some cited source is pinned only to its first baseline."""
+        return any(v.baseline_pin for v in self.sources)
 
-def source_verdict(source_id: str, state: SourceState, pin: str | None = None) -> SourceVerdict:
-    """Compare a source's current version with the pin (default: its baseline)."""
-    pinned = state.resolve(pin) if pin else state.baseline
-    verdict = SourceVerdict(
-        source=source_id,
-        pinned=pinned,
-        current=state.current,
-        baseline_pin=pin is None,
-    )
-    if not verdict.changed:
-        return verdict
+    @property
+    def warnings(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED))
+
+    def has(self, state: str) -> bool:
+        """True if any reason of this kind applies (not only the overall state)."""
+        if state == UNREVIEWED:
+            return self.unreviewed
+        return any(r.state == state for r in self.reasons) or self.state == state
+
+
+def source_verdict(
+    source: Source, state: SourceState, pin: Pin | None, now: datetime
+) -> SourceVerdict:
+    """Compare a source's current version with its pin (default: its baseline)."""
+    pinned = state.resolve(pin.hash) if pin else state.baseline
+    changed = pinned is not None and state.current is not None and pinned != state.current
+    last_success = state.last_success
     return SourceVerdict(
-        source=source_id,
+        source=source.id,
         pinned=pinned,
         current=state.current,
-        baseline_pin=pin is None,
-        changed_since=_changed_since(state, pinned),
+        pin_kind=pin.entry.kind if pin else "baseline",
+        pin_at=pin.entry.at if pin else (state.versions[0].seen if state.versions else None),
+        pin_by=pin.entry.by if pin else None,
+        pin_note=pin.entry.note if pin else None,
+        changed_since=_changed_since(state, pinned) if changed else None,
+        broken=state.consecutive_failures >= source.fail_after,
+        unverified=last_success is None or now - last_success > source.max_age,
+        moved_to=state.moved_to,
     )
 
 
 def _changed_since(state: SourceState, pinned: str | None) -> datetime | None:
     """When the first version after the pinned one was seen."""
-    last_pinned = max((i for i, v in enumerate(state.versions) if v.hash == pinned), default=None)
-    if last_pinned is None or last_pinned + 1 >= len(state.versions):
+    positions = [i for i, v in enumerate(state.versions) if v.hash == pinned]
+    if not positions or positions[-1] + 1 >= len(state.versions):
         return state.last_change
-    return state.versions[last_pinned + 1].seen
+    return state.versions[positions[-1] + 1].seen
 
 
 def guide_verdict(
     guide: Guide,
+    config: Config,
     states: Mapping[str, SourceState],
-    pins: Mapping[str, str] | None = None,
+    reviews: GuideReviews,
+    now: datetime,
 ) -> GuideVerdict:
-    """The state of ``guide`` given its sources' states and its pins."""
-    pins = pins or {}
+    """The state of ``guide`` at ``now``."""
+    pins = reviews.pins()
     verdicts = tuple(
-        source_verdict(sid, states.get(sid) or SourceState(source=sid), pins.get(sid))
+        source_verdict(
+            config.source(sid), states.get(sid) or SourceState(source=sid), pins.get(sid), now
+        )
         for sid in guide.source_ids
     )
-    reasons = tuple(_reason(v) for v in verdicts if v.changed)
-    if reasons:
-        return GuideVerdict(guide.id, NEEDS_REVIEW, verdicts, reasons)
-    if any(v.current is None for v in verdicts):
-        missing = tuple(
-            f"{v.source}: no successful check yet" for v in verdicts if v.current is None
+    signoff = reviews.last_signoff or _first_baseline(verdicts)
+    reasons = _source_reasons(guide, verdicts, states) + _guide_reasons(guide, signoff, now)
+    state = next((s for s in SEVERITY if any(r.state == s for r in reasons)), FRESH)
+    return GuideVerdict(guide.id, state, verdicts, reasons, reviews.last_signoff)
+
+
+def _first_baseline(verdicts: tuple[SourceVerdict, ...]) -> datetime | None:
+    times = [v.pin_at for v in verdicts if v.pin_at is not None]
+    return min(times) if times else None
+
+
+def _source_reasons(
+    guide: Guide, verdicts: tuple[SourceVerdict, ...], states: Mapping[str, SourceState]
+) -> tuple[Reason, ...]:
+    reasons: list[Reason] = []
+    for verdict in verdicts:
+        state = states.get(verdict.source) or SourceState(source=verdict.source)
+        reasons.extend(_reasons_for(guide, verdict, state))
+    return tuple(reasons)
+
+
+def _reasons_for(guide: Guide, verdict: SourceVerdict, state: SourceState) -> list[Reason]:
+    sid = verdict.source
+    reasons = []
+    if verdict.broken:
+        error = state.last_check.error if state.last_check else "unknown error"
+        since = _at(state.failing_since)
+        text = f"{sid} failing: {state.consecutive_failures} checks in a row since {since}: {error}"
+        reasons.append(
+            Reason(BROKEN, sid, text, f"fix the source or its URL, then `watcher check -s {sid}`")
         )
-        return GuideVerdict(guide.id, PENDING, verdicts, missing)
-    return GuideVerdict(guide.id, OK, verdicts, ())
+    if verdict.changed:
+        reasons.append(_changed_reason(guide, verdict))
+    if verdict.unverified and not verdict.broken:
+        last = _at(state.last_success)
+        text = f"{sid} not verified: last successful check {last}"
+        reasons.append(Reason(UNVERIFIED, sid, text, f"`watcher check -s {sid}`"))
+    if verdict.moved_to:
+        text = f"{sid} moved to {verdict.moved_to}: update sources.yaml"
+        reasons.append(Reason(MOVED, sid, text, f"set url: {verdict.moved_to} for {sid}"))
+    return reasons
 
 
-def _reason(verdict: SourceVerdict) -> str:
-    since = f" since {verdict.changed_since:%Y-%m-%d %H:%M} UTC" if verdict.changed_since else ""
-    base = " (pinned: baseline, not yet reviewed by an editor)" if verdict.baseline_pin else ""
-    return (
-        f"{verdict.source} changed{since}: {verdict.pinned} -> {verdict.current}{base}; "
-        f"see `watcher diff {verdict.source} --from {verdict.pinned}`"
+def _changed_reason(guide: Guide, verdict: SourceVerdict) -> Reason:
+    text = (
+        f"{verdict.source} changed since {_at(verdict.changed_since)} "
+        f"({verdict.pinned} -> {verdict.current}; pinned: {_pin_words(verdict)})"
     )
+    action = (
+        f"`watcher diff {verdict.source} --since-review {guide.id}`, update the guide, then "
+        f"`watcher review {guide.id} --by NAME --note TEXT`"
+    )
+    return Reason(NEEDS_REVIEW, verdict.source, text, action)
 
 
-def all_verdicts(config: Config, states: Mapping[str, SourceState]) -> list[GuideVerdict]:
-    return [guide_verdict(guide, states) for guide in config.guides]
+def _pin_words(verdict: SourceVerdict) -> str:
+    if verdict.baseline_pin:
+        return "baseline, not yet reviewed by an editor"
+    how = "dismissed" if verdict.pin_kind == DISMISS else "reviewed"
+    return f"{how} by {verdict.pin_by} {_at(verdict.pin_at)}"
+
+
+def _guide_reasons(guide: Guide, signoff: datetime | None, now: datetime) -> tuple[Reason, ...]:
+    if signoff is None or now - signoff <= guide.review_every:
+        return ()
+    days = guide.review_every.days
+    text = f"last sign-off {_at(signoff)}, more than {days} days ago (review_every)"
+    action = f"re-read the guide, then `watcher review {guide.id} --by NAME --note TEXT`"
+    return (Reason(OVERDUE, None, text, action),)
+
+
+def _at(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "never"
+
+
+def all_verdicts(
+    config: Config,
+    states: Mapping[str, SourceState],
+    reviews: Mapping[str, GuideReviews],
+    now: datetime,
+) -> list[GuideVerdict]:
+    """Every guide's verdict, in configuration order."""
+    return [
+        guide_verdict(guide, config, states, reviews.get(guide.id) or GuideReviews(guide.id), now)
+        for guide in config.guides
+    ]

@@ -21,12 +21,18 @@ field is never renamed, retyped or removed. Times are ISO 8601 in UTC.
 ``watcher.status/1``::
 
     {"schema": "watcher.status/1",
-     "guides": [{"id", "title", "state", "reasons": [STR],
-                 "sources": [{"id", "pinned", "current", "baseline_pin",
-                              "changed", "changed_since"}]}],
+     "guides": [{"id", "title",
+                 "state": "broken|needs review|unverified|overdue|fresh",
+                 "reasons": [{"state", "source", "text", "action"}],
+                 "unreviewed", "last_signoff",
+                 "sources": [{"id", "pinned", "current",
+                              "pin_kind": "baseline|review|dismiss",
+                              "pinned_at", "changed", "changed_since",
+                              "broken", "unverified", "moved_to"}]}],
      "sources": [{"id", "title", "url", "current", "versions",
                   "last_success", "last_change", "last_check",
-                  "last_outcome", "consecutive_failures", "last_error"}]}
+                  "last_outcome", "consecutive_failures", "last_error",
+                  "moved_to"}]}
 """
 
 from __future__ import annotations
@@ -86,15 +92,24 @@ def _guide(verdict: GuideVerdict, title: str) -> dict[str, Any]:
         "id": verdict.guide,
         "title": title,
         "state": verdict.state,
-        "reasons": list(verdict.reasons),
+        "reasons": [
+            {"state": r.state, "source": r.source, "text": r.text, "action": r.action}
+            for r in verdict.reasons
+        ],
+        "unreviewed": verdict.unreviewed,
+        "last_signoff": _time(verdict.last_signoff),
         "sources": [
             {
                 "id": v.source,
                 "pinned": v.pinned,
                 "current": v.current,
-                "baseline_pin": v.baseline_pin,
+                "pin_kind": v.pin_kind,
+                "pinned_at": _time(v.pin_at),
                 "changed": v.changed,
                 "changed_since": _time(v.changed_since),
+                "broken": v.broken,
+                "unverified": v.unverified,
+                "moved_to": v.moved_to,
             }
             for v in verdict.sources
         ],
@@ -116,4 +131,5 @@ def _source_state(source_id: str, title: str, url: str, state: SourceState) -> d
         "last_outcome": check.outcome if check else None,
         "consecutive_failures": state.consecutive_failures,
         "last_error": check.error if failed and check else None,
+        "moved_to": state.moved_to,
     }

@@ -141,6 +141,7 @@ class Fetched:
     last_modified: str | None = None
     not_modified: bool = False
     redirects: tuple[str, ...] = ()
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from .decode import decode_body
 from .diff import diff_texts
 from .errors import DecodeError, EmptyContentError, SourceError
 from .fetch import Fetcher, Validators
-from .freshness import guide_verdict
+from .freshness import source_verdict
 from .models import Diff, Fetched, Source
 from .project import Project
 from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
@@ -367,7 +367,7 @@ def record_success(
         duration_ms=fetched.duration_ms,
         recovered=recovered,
         rebased=rebased,
-        flagged=_flagged(project, source.id, state) if outcome == CHANGED else (),
+        flagged=_flagged(project, source, state) if outcome == CHANGED else (),
     )
 
 
@@ -432,6 +432,7 @@ def _mark_success(
     state.final_url = fetched.final_url
     state.last_check = CheckOutcome(at=at, outcome=outcome, status=fetched.status)
     state.last_success = at
+    state.moved_to = fetched.moved_to
     state.consecutive_failures = 0
     state.failing_since = None
     if outcome == CHANGED:
@@ -442,12 +443,11 @@ def _mark_success(
         state.last_modified = fetched.last_modified
 
 
-def _flagged(project: Project, source_id: str, state: SourceState) -> tuple[str, ...]:
+def _flagged(project: Project, source: Source, state: SourceState) -> tuple[str, ...]:
     """Guides citing the source whose pinned version differs from the current one."""
-    states = {source_id: state}
     flagged = []
-    for guide in project.config.guides_citing(source_id):
-        verdict = guide_verdict(guide, states)
-        if any(v.changed for v in verdict.sources if v.source == source_id):
+    for guide in project.config.guides_citing(source.id):
+        pin = project.reviews.load(guide.id).pins().get(source.id)
+        if source_verdict(source, state, pin, state.last_success or utcnow()).changed:
             flagged.append(guide.id)
     return tuple(flagged)

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from .config import load_config
+from .freshness import GuideVerdict, all_verdicts
 from .models import Config
 from .store import Journal, SnapshotStore, SourceState, default_url
+from .store.reviews import GuideReviews, ReviewStore
 
 DB_ENV = "WATCHER_DB"
 
@@ -29,10 +32,12 @@ class Project:
     config: Config
     db_url: str
     store: SnapshotStore = field(init=False)
+    reviews: ReviewStore = field(init=False)
     _journal: Journal | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.store = SnapshotStore(self.config.root / "snapshots")
+        self.reviews = ReviewStore(self.store.root)
 
     @classmethod
     def load(cls, config_path: str | os.PathLike[str], db_url: str | None = None) -> Project:
@@ -72,6 +77,14 @@ class Project:
     def states(self) -> dict[str, SourceState]:
         """Committed state of every configured source (empty if never checked)."""
         return {source.id: self.store.load_state(source.id) for source in self.config.sources}
+
+    def all_reviews(self) -> dict[str, GuideReviews]:
+        """Sign-off history of every configured guide."""
+        return {guide.id: self.reviews.load(guide.id) for guide in self.config.guides}
+
+    def verdicts(self, now: datetime) -> list[GuideVerdict]:
+        """Every guide's freshness at ``now``, from the committed state alone."""
+        return all_verdicts(self.config, self.states(), self.all_reviews(), now)
 
     def close(self) -> None:
         if self._journal is not None:

@@ -23,7 +23,13 @@ from .models import Diff, Line
 from .pipeline import CHANGED, FAILED, RunResult, SourceResult
 from .store import SourceState
 
-STATE_STYLES = {"ok": "green", "needs review": "bold yellow", "pending": "cyan"}
+STATE_STYLES = {
+    "fresh": "green",
+    "needs review": "bold yellow",
+    "broken": "bold red",
+    "unverified": "magenta",
+    "overdue": "cyan",
+}
 OUTCOME_STYLES = {
     "changed": "bold yellow",
     "failed": "red",
@@ -149,15 +155,17 @@ def guide_table(
         table.add_column(column, overflow="fold")
     for verdict in verdicts:
         state = Text(verdict.state, style=STATE_STYLES.get(verdict.state, ""))
-        reasons = "\n".join(verdict.reasons) or _baseline_note(verdict)
+        lines = [f"{r.text}\n  -> {r.action}" for r in verdict.reasons]
+        reasons = "\n".join([*lines, _baseline_note(verdict)]).strip()
         table.add_row(f"{verdict.guide}\n{titles.get(verdict.guide, '')}", state, escape(reasons))
     console.print(table)
 
 
 def _baseline_note(verdict: GuideVerdict) -> str:
-    if any(v.baseline_pin for v in verdict.sources):
-        return "unchanged since baseline (not yet reviewed by an editor)"
-    return "unchanged since review"
+    baseline = [v.source for v in verdict.sources if v.baseline_pin and not v.changed]
+    if baseline:
+        return f"baseline, not yet reviewed by an editor: {', '.join(baseline)}"
+    return "" if verdict.reasons else f"reviewed {when(verdict.last_signoff)}"
 
 
 def source_table(

@@ -19,8 +19,7 @@ from rich.console import Console
 
 from .. import terminal
 from ..diff import diff_texts, render_unified
-from ..freshness import all_verdicts
-from ..pipeline import CHANGED, RunResult, run_check
+from ..pipeline import CHANGED, RunResult, run_check, utcnow
 from ..project import Project
 from .server import AMENDED, ORIGINAL, DemoSite, render_config
 
@@ -69,8 +68,7 @@ def _story(project: Project, site: DemoSite, console: Console) -> None:
     step("3. The demo fund amends its page (new hotline number, new deadline). Third check:")
     run = _check(project, console)
     step("4. Guide states (`watcher status`):")
-    states = project.states()
-    verdicts = all_verdicts(project.config, states)
+    verdicts = project.verdicts(utcnow())
     terminal.guide_table(console, verdicts, {g.id: g.title for g in project.config.guides})
     for result in run.results:
         if result.outcome == CHANGED:

@@ -64,6 +64,7 @@ class SourceState:
     last_change: datetime | None = None
     consecutive_failures: int = 0
     failing_since: datetime | None = None
+    moved_to: str | None = None
     versions: list[Version] = field(default_factory=list)
     rebases: list[Rebase] = field(default_factory=list)
 

@@ -1,0 +1,65 @@
+"""The ``watcher`` command line: parse -> call the library -> render.
+
+Commands live in modules by the user they serve: ``runs`` (check, demo),
+``inspect`` (status, diff, history, validate), ``gate`` (review, ci) and
+``admin`` (rename-source, reindex). Only the CLI prints or exits.
+
+Exit codes, the same for every command:
+
+- 0 success (for ``check``: it ran, whatever changed)
+- 1 policy failure (``watcher ci``)
+- 2 configuration or usage error
+- 3 every source failed (the network is probably down)
+- 4 another watcher run holds the project's lock
+- 70 internal error (a short message here, the traceback in a log file)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
+from . import admin, gate, inspect, runs
+from .common import cli
+
+for _module in (runs, inspect, gate, admin):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Console entry point: map errors to exit codes, never a traceback."""
+    try:
+        cli.main(standalone_mode=False, prog_name="watcher")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except WatcherError as exc:
+        click.echo(f"watcher: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the last line of defence: exit 70, traceback to a file
+        log = _log_crash()
+        message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
+        click.echo(message, err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def _log_crash() -> Path:
+    path = Path(tempfile.gettempdir()) / "watcher-crash.log"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"--- {datetime.now(UTC).isoformat()} watcher {' '.join(sys.argv[1:])}\n")
+        traceback.print_exc(file=handle)
+    return path

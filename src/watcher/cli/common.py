@@ -1,0 +1,88 @@
+"""The command group, its global options and what every command shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import __version__
+from ..pipeline import utcnow
+from ..project import Project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """What every command gets: where the configuration and database are."""
+
+    def __init__(self, config: Path, db: str | None) -> None:
+        self.config_path = config
+        self.db = db
+        self._project: Project | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = Project.load(self.config_path, self.db)
+        return self._project
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="watcher")
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(path_type=Path),
+    default=Path("sources.yaml"),
+    show_default=True,
+    help="The configuration file; snapshots/, reports/ and .watcher/ live beside it.",
+)
+@click.option(
+    "--db",
+    envvar="WATCHER_DB",
+    default=None,
+    help="SQLAlchemy database URL [default: .watcher/watcher.db beside the config].",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path, db: str | None) -> None:
+    """Watch the official sources behind published guides.
+
+    Fetches every source cited by a guide, stores snapshots of the text that
+    matters, diffs each new version and flags the guides whose sources changed.
+    """
+    ctx.obj = Context(config, db)
+
+
+def at_option(func: F) -> F:
+    """``--at TIME``: evaluate freshness as of another time."""
+    option = click.option(
+        "--at",
+        "at",
+        type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+        default=None,
+        help="Evaluate as of this UTC time instead of now (e.g. what is overdue next month).",
+    )
+    return option(func)
+
+
+def wait_option(func: F) -> F:
+    """``--wait SECONDS``: wait for another run's lock instead of exiting 4."""
+    option = click.option(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="Wait this long for another run's lock instead of exiting 4.",
+    )
+    return option(func)
+
+
+def now_or(at: datetime | None) -> datetime:
+    return at.replace(tzinfo=UTC) if at else utcnow()

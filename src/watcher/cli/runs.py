@@ -1,0 +1,106 @@
+"""Commands that fetch: ``check`` and ``demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .. import jsonout, terminal
+from ..errors import EXIT_ALL_FAILED
+from ..pipeline import RunResult, run_check, select_sources
+from ..store import project_lock
+from .common import Context, pass_ctx, wait_option
+
+
+@click.command()
+@click.option(
+    "-s", "--source", "sources", multiple=True, metavar="ID", help="Only this source (repeatable)."
+)
+@click.option(
+    "-g",
+    "--guide",
+    "guides",
+    multiple=True,
+    metavar="ID",
+    help="Only the sources of this guide (repeatable).",
+)
+@click.option(
+    "--due", is_flag=True, help="Only sources whose interval has elapsed (for frequent cron runs)."
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print nothing unless content changed or a source newly crossed its failure threshold.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the versioned machine-readable result (schema watcher.check/1).",
+)
+@wait_option
+@pass_ctx
+def check(
+    ctx: Context,
+    sources: tuple[str, ...],
+    guides: tuple[str, ...],
+    due: bool,
+    quiet: bool,
+    as_json: bool,
+    wait: float,
+) -> None:
+    """Fetch sources, store new versions and flag the guides citing changed ones.
+
+    Exits 0 when the run completed (whatever changed), 3 when every source
+    failed (the network is probably down), 4 when another run holds the lock.
+    """
+    project = ctx.project
+    selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
+    console = terminal.make_console()
+    bar_console = terminal.make_console(stderr=True) if quiet or as_json else console
+    with (
+        project_lock(project.root, "check", wait=wait),
+        terminal.progress(bar_console, len(selected)) as advance,
+    ):
+        run = asyncio.run(run_check(project, selected, on_result=advance))
+    _print_check(console, run, quiet=quiet, as_json=as_json)
+    if run.all_failed:
+        sys.exit(EXIT_ALL_FAILED)
+
+
+def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
+    elif not quiet or run.noteworthy:
+        terminal.check_summary(console, run)
+
+
+@click.command()
+@click.option(
+    "--keep",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Leave the demo project in DIR.",
+)
+@click.option("--serve", is_flag=True, help="Only serve the demo site until stopped.")
+@click.option(
+    "--port", type=int, default=None, help="Port for the demo site [default: 8765 if free]."
+)
+def demo(keep: Path | None, serve: bool, port: int | None) -> None:
+    """Run watcher end to end on a bundled demo site, with no network needed."""
+    from ..demo import flow
+
+    if serve:
+        flow.serve(port)
+        return
+    with tempfile.TemporaryDirectory(prefix="watcher-demo-") as tmp:
+        flow.run_demo(keep or Path(tmp), port, terminal.make_console(), keep=keep is not None)
+
+
+COMMANDS = (check, demo)

@@ -1,0 +1,138 @@
+"""Editor sign-offs, kept in ``snapshots/_reviews/<guide-id>.json``.
+
+One file per guide, committed with the snapshots: a list of entries, each
+saying who checked the guide against which version (content hash) of which
+sources, when, and why. The pin of a source is the hash in the latest entry
+that names it. Entries are only ever appended; the file is written
+atomically with sorted keys and a fixed layout, so ``git diff`` shows a
+sign-off as a few added lines and an unchanged history gives identical
+bytes. (Source ids are slugs that cannot start with ``_``, so the folder
+never collides with a source.)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreError
+from .files import atomic_write
+
+REVIEWS_DIR = "_reviews"
+REVIEWS_SCHEMA = 1
+REVIEW = "review"
+DISMISS = "dismiss"
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One sign-off: an editor verified (or dismissed a change to) a guide."""
+
+    at: datetime
+    by: str
+    note: str
+    kind: str
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(timespec="seconds"),
+            "by": self.by,
+            "kind": self.kind,
+            "note": self.note,
+            "sources": dict(sorted(self.sources.items())),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReviewEntry:
+        return cls(
+            at=datetime.fromisoformat(data["at"]),
+            by=data["by"],
+            note=data["note"],
+            kind=data.get("kind", REVIEW),
+            sources=dict(data.get("sources", {})),
+        )
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The version of one source a guide was verified against."""
+
+    hash: str
+    entry: ReviewEntry
+
+
+@dataclass
+class GuideReviews:
+    """The sign-off history of one guide."""
+
+    guide: str
+    entries: list[ReviewEntry] = field(default_factory=list)
+
+    def pins(self) -> dict[str, Pin]:
+        """Latest pinned hash per source."""
+        pins: dict[str, Pin] = {}
+        for entry in self.entries:
+            for source, content_hash in entry.sources.items():
+                pins[source] = Pin(content_hash, entry)
+        return pins
+
+    @property
+    def last_signoff(self) -> datetime | None:
+        return self.entries[-1].at if self.entries else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": REVIEWS_SCHEMA,
+            "guide": self.guide,
+            "entries": [entry.to_json() for entry in self.entries],
+        }
+
+
+class ReviewStore:
+    """Reads and appends ``snapshots/_reviews/*.json``."""
+
+    def __init__(self, snapshots: Path) -> None:
+        self.root = snapshots / REVIEWS_DIR
+
+    def path(self, guide_id: str) -> Path:
+        return self.root / f"{guide_id}.json"
+
+    def load(self, guide_id: str) -> GuideReviews:
+        path = self.path(guide_id)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return GuideReviews(guide=guide_id)
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"cannot read {path}: {exc}") from exc
+        entries = [ReviewEntry.from_json(item) for item in data.get("entries", [])]
+        return GuideReviews(guide=guide_id, entries=entries)
+
+    def append(self, guide_id: str, entry: ReviewEntry) -> GuideReviews:
+        reviews = self.load(guide_id)
+        reviews.entries.append(entry)
+        self.save(reviews)
+        return reviews
+
+    def save(self, reviews: GuideReviews) -> None:
+        text = json.dumps(reviews.to_json(), ensure_ascii=False, indent=2, sort_keys=True)
+        atomic_write(self.path(reviews.guide), (text + "\n").encode("utf-8"))
+
+    def rename_source(self, old: str, new: str) -> None:
+        """Follow a source rename in every guide's history."""
+        for path in sorted(self.root.glob("*.json")):
+            reviews = self.load(path.stem)
+            renamed = [_renamed(entry, old, new) for entry in reviews.entries]
+            if renamed != reviews.entries:
+                self.save(GuideReviews(reviews.guide, renamed))
+
+
+def _renamed(entry: ReviewEntry, old: str, new: str) -> ReviewEntry:
+    if old not in entry.sources:
+        return entry
+    sources = {new if key == old else key: value for key, value in entry.sources.items()}
+    return ReviewEntry(entry.at, entry.by, entry.note, entry.kind, sources)
