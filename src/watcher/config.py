@@ -393,6 +393,74 @@ def _read_owner(at: _At) -> str:
 # -- the settings table --------------------------------------------------------
 
 
+def _read_pause(at: _At) -> timedelta:
+    """A duration that may be zero (``0``, ``0s``)."""
+    text = _read_number(at)
+    if str(text).strip().rstrip("smh").strip() in ("0", "0.0"):
+        return timedelta(0)
+    return _read_duration(at)
+
+
+def _read_choice(at: _At, choices: tuple[str, ...]) -> str:
+    value = _read_str(at)
+    if value not in choices:
+        raise at.error(f"expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _read_robots(at: _At) -> str:
+    return _read_choice(at, ("obey", "ignore"))
+
+
+def _read_format(at: _At) -> str:
+    return _read_choice(at, ("auto", "html", "pdf", "text", "json"))
+
+
+def _read_bool(at: _At) -> bool:
+    if at.kind != "bool" or not isinstance(at.node, yaml.ScalarNode):
+        raise at.expected("true or false")
+    return bool(_CONSTRUCTOR.construct_yaml_bool(at.node))
+
+
+def _read_proxy(at: _At) -> str:
+    value = _read_str(at)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+        raise at.error(
+            f"invalid proxy URL {value!r}",
+            hint="e.g. http://proxy.example:3128 or socks5://host:1080",
+        )
+    return value
+
+
+def _read_ca_bundle(at: _At) -> str:
+    value = _read_str(at)
+    path = Path(value)
+    if not path.is_absolute():
+        path = Path(at.file).resolve().parent / path
+    if not path.is_file():
+        raise at.error(f"CA bundle not found: {path}", hint="a PEM file, relative to sources.yaml")
+    return str(path)
+
+
+def _read_email(at: _At) -> str:
+    value = _read_str(at)
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise at.error(f"invalid e-mail address {value!r}")
+    return value
+
+
+def _read_ratio(at: _At) -> float:
+    value = _read_number(at)
+    try:
+        ratio = float(value)
+    except ValueError:
+        raise at.expected("a number between 0 and 1") from None
+    if not 0 <= ratio <= 1:
+        raise at.error(f"expected a number between 0 and 1, got {value!r}")
+    return ratio
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting of ``defaults:``; ``per_source`` ones a source may override."""
@@ -417,6 +485,20 @@ SETTINGS: tuple[Setting, ...] = (
         "max_age", timedelta(days=7), _read_duration, "age of the last good check that is stale"
     ),
     Setting("headers", MappingProxyType({}), _read_headers, "extra request headers (merged)"),
+    Setting("delay", timedelta(0), _read_pause, "least time between two requests to one host"),
+    Setting("retries", 2, _read_count, "retries of a transient failure (timeout, 5xx, 429)"),
+    Setting(
+        "max_retry_after", timedelta(minutes=2), _read_duration, "longest Retry-After honoured"
+    ),
+    Setting("robots", "obey", _read_robots, "obey robots.txt, or 'ignore' where entitled"),
+    Setting("proxy", None, _read_proxy, "HTTP(S) or SOCKS proxy URL"),
+    Setting("ca_bundle", None, _read_ca_bundle, "PEM file of extra trusted CAs"),
+    Setting("verify", True, _read_bool, "verify TLS certificates (false is loud)"),
+    Setting("email", None, _read_email, "contact address sent as the From: header"),
+    Setting(
+        "min_size_ratio", 0.3, _read_ratio, "text smaller than this share of the last is an error"
+    ),
+    Setting("allow_private", False, _read_bool, "let redirects reach private addresses"),
 )
 _PER_SOURCE = {s.name: s.read for s in SETTINGS if s.per_source}
 
@@ -428,6 +510,7 @@ _SOURCE_FIELDS: dict[str, Callable[[_At], object]] = {
     "exclude": _read_selectors,
     "ignore": _read_patterns,
     "encoding": _read_encoding,
+    "format": _read_format,
     "notes": _read_str,
     **_PER_SOURCE,
 }
@@ -439,7 +522,8 @@ _GUIDE_FIELDS: dict[str, Callable[[_At], object]] = {
     "review_every": _read_duration,
 }
 _REQUIRED = ("id", "url", "title")
-_TOP_LEVEL = ("defaults", "sources", "guides")
+_TOP_LEVEL = ("defaults", "hosts", "sources", "guides")
+_HOST_SETTINGS = ("per_host", "delay", "proxy", "ca_bundle", "verify", "robots", "headers")
 
 
 def _read_fields(mapping: _Map, readers: Mapping[str, Callable[[_At], object]]) -> dict[str, Any]:
@@ -455,7 +539,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     root = _At(str(path), "", _compose(path))
     top = _as_map(root, _TOP_LEVEL)
     defaults = _defaults(top.get("defaults"))
-    sources = _sources(top.require("sources"), defaults)
+    hosts = _hosts(top.get("hosts"))
+    sources = _sources(top.require("sources"), defaults, hosts)
     guides = _guides(top.get("guides"), {s.id: s for s in sources})
     return Config(Path(path).resolve(), defaults, sources, guides)
 
@@ -495,24 +580,52 @@ def _defaults(at: _At | None) -> Defaults:
     return Defaults(**values)
 
 
-def _sources(at: _At, defaults: Defaults) -> tuple[Source, ...]:
+HostSettings = Mapping[str, Mapping[str, Any]]
+
+
+def _hosts(at: _At | None) -> HostSettings:
+    """``hosts:``: settings for every source on a host, keyed by host name."""
+    if at is None or at.kind == "null":
+        return {}
+    readers = {name: _PER_SOURCE[name] for name in _HOST_SETTINGS}
+    hosts = {}
+    for name, item in _as_map(at, None).values.items():
+        host = name.strip().lower()
+        if not host or "/" in host or " " in host:
+            raise item.error(
+                f"invalid host name {name!r}", hint="e.g. www.mgfoms.ru or 127.0.0.1:8080"
+            )
+        hosts[host] = _read_fields(_as_map(item, _HOST_SETTINGS), readers)
+    return hosts
+
+
+def _sources(at: _At, defaults: Defaults, hosts: HostSettings) -> tuple[Source, ...]:
     items = _as_list(at)
     if not items:
         raise at.error("at least one source is required")
-    sources = tuple(_source(item, defaults) for item in items)
+    sources = tuple(_source(item, defaults, hosts) for item in items)
     _check_unique(items, [s.id for s in sources])
     return sources
 
 
-def _source(at: _At, defaults: Defaults) -> Source:
+def _source(at: _At, defaults: Defaults, hosts: HostSettings) -> Source:
+    """A source's settings: its own, else its host's (``hosts:``), else ``defaults:``."""
     mapping = _as_map(at, list(_SOURCE_FIELDS))
     values = _read_fields(mapping, _SOURCE_FIELDS)
     for name in _REQUIRED:
         mapping.require(name)
     inherited = {name: getattr(defaults, name) for name in _PER_SOURCE}
-    headers = _merge_headers(defaults.headers, values.pop("headers", {}))
-    values = {**inherited, **values, "headers": headers}
+    host = dict(_host_settings(hosts, values["url"]))
+    headers = _merge_headers(defaults.headers, host.pop("headers", {}))
+    headers = _merge_headers(headers, values.pop("headers", {}))
+    values = {**inherited, **host, **values, "headers": headers}
     return Source(**values, line=at.line)
+
+
+def _host_settings(hosts: HostSettings, url: str) -> Mapping[str, Any]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return hosts.get(parts.netloc.lower()) or hosts.get(host) or {}
 
 
 def _merge_headers(base: Mapping[str, str], override: Mapping[str, str]) -> Mapping[str, str]:

@@ -17,7 +17,11 @@ rest of the package, and the CLI, only ever see this tree::
         │   ├── TimeoutError_  connect or read timeout
         │   ├── HTTPStatusError  4xx / 5xx
         │   ├── TooLargeError  the body exceeded max_size
-        │   └── RedirectError  loop, too many, or a forbidden target
+        │   ├── RedirectError  loop, too many, or a forbidden target
+        │   └── RobotsError    robots.txt disallows the page
+        ├── QualityError       a response that is not the page (never a change)
+        │                      kinds: blocked, login, soft-404, maintenance,
+        │                      home-redirect, shrunk
         ├── DecodeError        the body is not text watcher can decode
         └── ExtractError       the page gave no usable text
             ├── SelectorError  ``select`` matched nothing
@@ -123,9 +127,15 @@ class SourceError(WatcherError):
 
 
 class FetchError(SourceError):
-    """The response could not be obtained."""
+    """The response could not be obtained.
+
+    ``transient`` marks failures worth a retry (timeouts, connection
+    errors, 408/429/5xx); ``retry_after`` is the server's Retry-After.
+    """
 
     kind = "fetch"
+    transient = False
+    retry_after: float | None = None
 
 
 class NetworkError(FetchError):
@@ -156,6 +166,25 @@ class RedirectError(FetchError):
     """Redirect loop, too many redirects, or a forbidden redirect target."""
 
     kind = "redirect"
+
+
+class RobotsError(FetchError):
+    """robots.txt disallows fetching the page (or could not be read)."""
+
+    kind = "robots"
+
+
+class QualityError(SourceError):
+    """The response is not the page: a challenge, login wall, soft 404...
+
+    Its ``kind`` is set per instance from the quality gate's verdict.
+    """
+
+    def __init__(
+        self, kind: str, message: str, *, url: str | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.kind = kind
 
 
 class DecodeError(SourceError):

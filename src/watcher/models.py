@@ -31,6 +31,16 @@ class Defaults:
     fail_after: int
     max_age: timedelta
     headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
+    delay: timedelta = timedelta(0)
+    retries: int = 2
+    max_retry_after: timedelta = timedelta(minutes=2)
+    robots: str = "obey"
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    verify: bool = True
+    email: str | None = None
+    min_size_ratio: float = 0.3
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,17 @@ class Source:
     per_host: int = 2
     fail_after: int = 3
     max_age: timedelta = timedelta(days=7)
+    delay: timedelta = timedelta(0)
+    retries: int = 2
+    max_retry_after: timedelta = timedelta(minutes=2)
+    robots: str = "obey"
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    verify: bool = True
+    email: str | None = None
+    min_size_ratio: float = 0.3
+    allow_private: bool = False
+    format: str = "auto"
     notes: str = ""
     line: int = 0
 
@@ -142,6 +163,7 @@ class Fetched:
     not_modified: bool = False
     redirects: tuple[str, ...] = ()
     moved_to: str | None = None
+    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
 
 
 @dataclass(frozen=True)

@@ -9,25 +9,21 @@ the run, never replaces the stored snapshot and never counts as a change.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
-from . import extract, normalize
-from .decode import decode_body
+from . import normalize
+from .content import Body, Rendered, render, render_fetched, rules_fingerprint
 from .diff import diff_texts
-from .errors import DecodeError, EmptyContentError, SourceError
+from .errors import SourceError
 from .fetch import Fetcher, Validators
 from .freshness import source_verdict
 from .models import Diff, Fetched, Source
 from .project import Project
 from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
-
-EXTRACTOR_VERSION = 2
 
 BASELINE = "baseline"
 UNCHANGED = "unchanged"
@@ -156,10 +152,18 @@ async def check_source(
     rebased = rebase(project, source, state, clock())
     try:
         fetched = await fetcher.fetch(source, _validators(project, state))
-        text = None if fetched.not_modified else render_text(source, fetched)
+        rendered = None
+        if not fetched.not_modified:
+            rendered = render_fetched(source, fetched, _current_size(project, state))
     except SourceError as exc:
         return record_failure(project, source, state, exc, clock(), rebased)
-    return record_success(project, source, state, fetched, text, clock(), rebased)
+    return record_success(project, source, state, fetched, rendered, clock(), rebased)
+
+
+def _current_size(project: Project, state: SourceState) -> int | None:
+    if state.current is None:
+        return None
+    return len(project.store.read_version(state.source, state.current))
 
 
 def _validators(project: Project, state: SourceState) -> Validators | None:
@@ -171,52 +175,7 @@ def _validators(project: Project, state: SourceState) -> Validators | None:
 
 
 # ---------------------------------------------------------------------------
-# content
-
-
-def render_text(source: Source, fetched: Fetched) -> str:
-    """Decode, extract and normalize a response body into snapshot text."""
-    return render_body(
-        source, fetched.body, fetched.content_type, fetched.charset, fetched.final_url
-    )
-
-
-def render_body(
-    source: Source, body: bytes, content_type: str, charset: str | None, url: str
-) -> str:
-    if content_type == "application/pdf" or body.startswith(b"%PDF-"):
-        raise DecodeError("PDF sources are not supported yet", url=url)
-    if not body.strip():
-        raise EmptyContentError("the response body is empty", url=url)
-    text, _encoding = decode_body(
-        body, header_charset=charset, content_type=content_type, override=source.encoding
-    )
-    if content_type != "text/plain":
-        text = extract.extract_text(
-            text, base_url=url, select=source.select, exclude=source.exclude
-        )
-    result = normalize.normalize(text, source.ignore)
-    if not result:
-        raise EmptyContentError(
-            "no text left after normalization",
-            url=url,
-            hint="check the source's `ignore` patterns",
-        )
-    return result
-
-
-def rules_fingerprint(source: Source) -> str:
-    """Identifies the rules that turn a body into text; a change means re-base."""
-    rules = {
-        "select": source.select,
-        "exclude": source.exclude,
-        "ignore": [p.pattern for p in source.ignore],
-        "encoding": source.encoding,
-        "normalizer": normalize.NORMALIZER_VERSION,
-        "extractor": EXTRACTOR_VERSION,
-    }
-    blob = json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
+# re-basing after a rule change
 
 
 def rebase(project: Project, source: Source, state: SourceState, now: datetime) -> bool:
@@ -260,8 +219,9 @@ def _rebuild_one(project: Project, source: Source, version: Version) -> str:
     if version.raw is None:
         return version.hash
     try:
-        body = project.store.read_raw(source.id, version.raw)
-        text = render_body(source, body, version.content_type, version.charset, version.final_url)
+        data = project.store.read_raw(source.id, version.raw)
+        body = Body(data, version.content_type, version.charset, version.final_url)
+        text = render(source, body).text
     except SourceError:
         return version.hash
     new_hash = normalize.content_hash(text)
@@ -324,20 +284,21 @@ def record_success(
     source: Source,
     state: SourceState,
     fetched: Fetched,
-    text: str | None,
+    rendered: Rendered | None,
     at: datetime,
     rebased: bool,
 ) -> SourceResult:
     """Store a new version when the text is new; flag the citing guides."""
+    text = rendered.text if rendered is not None else None
     old_hash = state.current
     recovered = state.consecutive_failures >= source.fail_after
     new_hash = old_hash if text is None else normalize.content_hash(text)
     outcome = _outcome(old_hash, new_hash)
     diff = None
     with project.journal.transaction() as tx:
-        if outcome != UNCHANGED and text is not None and new_hash is not None:
-            _store_version(project, source, state, fetched, text, new_hash, at)
-            diff = _diff_and_journal(project, tx, source.id, old_hash, new_hash, text, at)
+        if outcome != UNCHANGED and rendered is not None and new_hash is not None:
+            _store_version(project, source, state, fetched, rendered, new_hash, at)
+            diff = _diff_and_journal(project, tx, source.id, old_hash, new_hash, rendered.text, at)
         _mark_success(state, source, fetched, at, outcome)
         tx.add_fetch(
             source=source.id,
@@ -382,12 +343,12 @@ def _store_version(
     source: Source,
     state: SourceState,
     fetched: Fetched,
-    text: str,
+    rendered: Rendered,
     new_hash: str,
     at: datetime,
 ) -> None:
     store = project.store
-    store.write_version(source.id, new_hash, text)
+    store.write_version(source.id, new_hash, rendered.text)
     raw = store.write_raw(source.id, new_hash, fetched.body, fetched.content_type)
     state.versions.append(
         Version(
@@ -397,6 +358,7 @@ def _store_version(
             content_type=fetched.content_type,
             charset=fetched.charset,
             final_url=fetched.final_url,
+            metadata=dict(rendered.metadata),
         )
     )
 

@@ -26,6 +26,7 @@ class Version:
     content_type: str = ""
     charset: str | None = None
     final_url: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,0 +1,160 @@
+"""From a response body to snapshot text: the stages after the fetch.
+
+``format`` (a source's setting, else the content type, else the body's
+first bytes) picks the path:
+
+- html: decode -> quality gate on the page -> extract -> normalize;
+- pdf: page-by-page text without running headers -> normalize;
+- json: pretty-printed with sorted keys (reordering is not a change);
+- text: decode -> normalize.
+
+Every path ends with the quality gate on the text (empty, or far smaller
+than the last good version). A response the gate rejects raises
+:class:`~watcher.errors.QualityError`: it is source health, never a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from . import extract, normalize, pdf, quality
+from .decode import decode_body
+from .errors import DecodeError, EmptyContentError, QualityError
+from .models import Fetched, Source
+
+EXTRACTOR_VERSION = 2
+
+_TYPES = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/pdf": "pdf",
+    "application/json": "json",
+    "text/json": "json",
+    "text/plain": "text",
+}
+
+
+@dataclass(frozen=True)
+class Body:
+    """A stored or fetched body and what is known about it."""
+
+    data: bytes
+    content_type: str
+    charset: str | None
+    url: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Snapshot text and what the document says about itself (PDF metadata)."""
+
+    text: str
+    metadata: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def body_format(source: Source, body: Body) -> str:
+    if source.format != "auto":
+        return source.format
+    if body.data.lstrip()[:5] == b"%PDF-":
+        return "pdf"
+    return _TYPES.get(body.content_type, "html")
+
+
+def render_fetched(source: Source, fetched: Fetched, previous_size: int | None) -> Rendered:
+    """Turn a fresh response into snapshot text, through both quality gates."""
+    body = Body(fetched.body, fetched.content_type, fetched.charset, fetched.final_url)
+    html = _check_response(source, fetched, body)
+    rendered = render(source, body, html=html)
+    _check_text(source, rendered.text, previous_size, fetched)
+    return rendered
+
+
+def render(source: Source, body: Body, *, html: str | None = None) -> Rendered:
+    """Turn a body into snapshot text with today's rules (also used to re-base)."""
+    if not body.data.strip():
+        raise EmptyContentError("the response body is empty", url=body.url)
+    kind = body_format(source, body)
+    if kind == "pdf":
+        document = pdf.pdf_to_text(body.data, url=body.url)
+        return Rendered(_normalized(source, document.text, body.url), document.metadata)
+    text = html if html is not None else _decode(source, body)
+    if kind == "json":
+        text = _pretty_json(text, body.url)
+    elif kind == "html":
+        text = extract.extract_text(
+            text, base_url=body.url, select=source.select, exclude=source.exclude
+        )
+    return Rendered(_normalized(source, text, body.url))
+
+
+def _decode(source: Source, body: Body) -> str:
+    text, _encoding = decode_body(
+        body.data,
+        header_charset=body.charset,
+        content_type=body.content_type,
+        override=source.encoding,
+    )
+    return text
+
+
+def _check_response(source: Source, fetched: Fetched, body: Body) -> str | None:
+    """The gate before extraction; returns the decoded HTML it looked at."""
+    html = _decode(source, body) if body_format(source, body) == "html" else None
+    verdict = quality.assess_response(
+        url=fetched.url,
+        final_url=fetched.final_url,
+        status=fetched.status,
+        headers=fetched.headers,
+        html_text=html,
+    )
+    if not verdict.ok:
+        raise QualityError(
+            verdict.kind, verdict.reason, url=fetched.final_url, status=fetched.status
+        )
+    return html
+
+
+def _check_text(source: Source, text: str, previous_size: int | None, fetched: Fetched) -> None:
+    verdict = quality.assess_text(
+        text=text, previous_size=previous_size, min_ratio=source.min_size_ratio
+    )
+    if not verdict.ok:
+        raise QualityError(
+            verdict.kind, verdict.reason, url=fetched.final_url, status=fetched.status
+        )
+
+
+def _pretty_json(text: str, url: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DecodeError(f"invalid JSON: {exc}", url=url) from exc
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def _normalized(source: Source, text: str, url: str) -> str:
+    result = normalize.normalize(text, source.ignore)
+    if not result:
+        raise EmptyContentError(
+            "no text left after normalization", url=url, hint="check the source's `ignore` patterns"
+        )
+    return result
+
+
+def rules_fingerprint(source: Source) -> str:
+    """Identifies the rules that turn a body into text; a change means re-base."""
+    rules = {
+        "select": source.select,
+        "exclude": source.exclude,
+        "ignore": [p.pattern for p in source.ignore],
+        "encoding": source.encoding,
+        "format": source.format,
+        "normalizer": normalize.NORMALIZER_VERSION,
+        "extractor": EXTRACTOR_VERSION,
+    }
+    blob = json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
