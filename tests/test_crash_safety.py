@@ -35,6 +35,7 @@ def test_kill_at_random_points_then_recover(tmp_path: Path, site: WebSite) -> No
     for edition in range(KILLS):
         for n in range(SOURCES):
             site.routes[f"/s{n}"] = page(n, edition)
+        started = time.time()
         process = subprocess.Popen(
             [sys.executable, "-m", "watcher", "check", "--quiet", "--wait", "5"],
             cwd=tmp_path,
@@ -42,7 +43,13 @@ def test_kill_at_random_points_then_recover(tmp_path: Path, site: WebSite) -> No
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.05, 1.2))
+        if edition % 2:
+            # Half the kills land at a random moment of the whole process...
+            time.sleep(rng.uniform(0.05, 1.5))
+        else:
+            # ...the other half surely inside the run, once it started writing.
+            wait_for_write(tmp_path, started, process)
+            time.sleep(rng.uniform(0.0, 0.25))
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert_consistent(tmp_path)
@@ -84,6 +91,16 @@ def assert_consistent(root: Path) -> None:
             assert journal in (hashes, hashes[:-1]), source_id
     finally:
         project.close()
+
+
+def wait_for_write(root: Path, since: float, process: subprocess.Popen[bytes]) -> None:
+    """Wait until some state.json was written after ``since`` (or the run ended)."""
+    deadline = time.time() + 20
+    while time.time() < deadline and process.poll() is None:
+        states = (root / "snapshots").glob("*/state.json")
+        if any(path.stat().st_mtime > since for path in states):
+            return
+        time.sleep(0.01)
 
 
 def mid_run(root: Path, edition: int) -> bool:
