@@ -27,6 +27,7 @@ PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>ТФ
 CONFIG = """\
 defaults:
   timeout: 2s
+  retries: 0
   per_host: 2
 sources:
   - id: fund

@@ -16,6 +16,7 @@ from watcher.store.reviews import GuideReviews, ReviewEntry, ReviewStore
 CONFIG = """\
 defaults:
   timeout: 2s
+  retries: 0
 sources:
   - id: fund
     url: {url}/fund
@@ -117,9 +118,9 @@ def test_junit_annotations_and_summary(project: Path, site: WebSite, tmp_path: P
     assert not cases["laws"].result
 
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
-    assert annotations[0].startswith(
-        "::error file=sources.yaml,line=11,title=insurance%3A needs review::"
-    )
+    line = (project / "sources.yaml").read_text().splitlines().index("  - id: insurance") + 1
+    expected = f"::error file=sources.yaml,line={line},title=insurance%3A needs review::"
+    assert annotations[0].startswith(expected)
     assert "watcher diff fund --since-review insurance" in annotations[0]
     text = summary.read_text(encoding="utf-8")
     assert "| :x: `insurance`" in text

@@ -14,6 +14,7 @@ from watcher.cli import cli
 CONFIG = """\
 defaults:
   timeout: 2s
+  retries: 0
 sources:
   - id: fund
     url: {url}/fund

@@ -22,6 +22,7 @@ START = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 CONFIG = """\
 defaults:
   timeout: 2s
+  retries: 0
   fail_after: 3
   max_age: 7d
 sources:

@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 from . import extract, normalize, pdf, quality
 from .decode import decode_body
-from .errors import DecodeError, EmptyContentError, QualityError
+from .errors import DecodeError, EmptyContentError, HTTPStatusError, QualityError, SourceError
 from .models import Fetched, Source
 
 EXTRACTOR_VERSION = 2
@@ -116,6 +116,37 @@ def _check_response(source: Source, fetched: Fetched, body: Body) -> str | None:
             verdict.kind, verdict.reason, url=fetched.final_url, status=fetched.status
         )
     return html
+
+
+def explain_status(source: Source, error: HTTPStatusError) -> SourceError:
+    """An HTTP error whose page is a challenge, login wall or maintenance says so."""
+    if not error.body:
+        return error
+    body = Body(
+        error.body,
+        error.headers.get("content-type", "").split(";")[0].strip().lower(),
+        None,
+        error.url or source.url,
+    )
+    html = _decode(source, body) if body_format(source, body) == "html" else None
+    verdict = quality.assess_response(
+        url=source.url,
+        final_url=body.url,
+        status=error.status or 0,
+        headers=error.headers,
+        html_text=html,
+    )
+    if verdict.kind in _PAGE_KINDS:
+        return QualityError(
+            verdict.kind,
+            f"{verdict.reason} (HTTP {error.status})",
+            url=body.url,
+            status=error.status,
+        )
+    return error
+
+
+_PAGE_KINDS = frozenset({"blocked", "login", "maintenance"})
 
 
 def _check_text(source: Source, text: str, previous_size: int | None, fetched: Fetched) -> None:

@@ -11,6 +11,7 @@ rest of the package, and the CLI, only ever see this tree::
     │   └── UnknownIdError     unknown source or guide id
     ├── LockedError            another watcher run holds the project lock
     ├── StoreError             snapshots/ or the database cannot be used
+    ├── NotifyError            a digest could not be mailed (SMTP)
     └── SourceError            one source failed this check (never a change)
         ├── FetchError         the response could not be obtained
         │   ├── NetworkError   DNS, refused, reset, TLS
@@ -33,6 +34,9 @@ messages and exit codes (see ``EXIT_*`` below).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -103,6 +107,12 @@ class StoreError(WatcherError):
     """The snapshot directory or the database cannot be used."""
 
 
+class NotifyError(WatcherError):
+    """A digest could not be mailed: the SMTP server refused or was unreachable."""
+
+    exit_code = EXIT_ALL_FAILED
+
+
 class SourceError(WatcherError):
     """One source failed this check. It is recorded, never a content change.
 
@@ -151,9 +161,15 @@ class TimeoutError_(FetchError):
 
 
 class HTTPStatusError(FetchError):
-    """The server answered with a 4xx or 5xx status."""
+    """The server answered with a 4xx or 5xx status.
+
+    ``body`` holds the start of the error page and ``headers`` the response
+    headers, for the quality gate (a challenge page is often a 403 or 503).
+    """
 
     kind = "http"
+    body: bytes = b""
+    headers: Mapping[str, str] = MappingProxyType({})
 
 
 class TooLargeError(FetchError):

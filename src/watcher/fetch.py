@@ -363,14 +363,30 @@ def _private_address(address: str) -> bool:
 # -- the body ------------------------------------------------------------------
 
 
+ERROR_BODY_SIZE = 256 * 1024
+
+
 async def read_capped(response: httpx.Response, max_size: int) -> bytes:
-    """Check the status, then read the body, decompressing with a hard cap."""
-    _check_status(response)
+    """Check the status, then read the body, decompressing with a hard cap.
+
+    An error status raises :class:`HTTPStatusError` carrying the start of
+    the body, so the quality gate can tell a challenge page served with
+    403/429/503 from a plain outage.
+    """
+    if response.status_code >= 400:
+        error = _status_error(response)
+        error.body = await _error_body(response)
+        raise error
+    return await _read_body(response, max_size)
+
+
+async def _read_body(response: httpx.Response, limit: int) -> bytes:
+    """The body, decompressed as it streams, never more than ``limit`` bytes."""
     declared = response.headers.get("content-length", "")
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding in ("", "identity") and declared.isdigit() and int(declared) > max_size:
-        raise _too_large(str(response.url), int(declared), max_size)
-    decoder = _Decoder(encoding, max_size, str(response.url))
+    if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
+        raise _too_large(str(response.url), int(declared), limit)
+    decoder = _Decoder(encoding, limit, str(response.url))
     try:
         async for chunk in response.aiter_raw():
             decoder.feed(chunk)
@@ -424,10 +440,16 @@ def _inflater(encoding: str, url: str) -> zlib._Decompress | None:
     raise NetworkError(f"unsupported Content-Encoding {encoding!r} (we asked for gzip)", url=url)
 
 
-def _check_status(response: httpx.Response) -> None:
+async def _error_body(response: httpx.Response) -> bytes:
+    """The start of an error page, for the quality gate; nothing if unreadable."""
+    try:
+        return await _read_body(response, ERROR_BODY_SIZE)
+    except FetchError:
+        return b""
+
+
+def _status_error(response: httpx.Response) -> HTTPStatusError:
     status = response.status_code
-    if status < 400:
-        return
     reason = response.reason_phrase or ""
     hint = None
     if status in GONE_STATUSES:
@@ -436,10 +458,11 @@ def _check_status(response: httpx.Response) -> None:
     else:
         message = f"HTTP {status} {reason}".rstrip()
     error = HTTPStatusError(message, url=str(response.url), status=status, hint=hint)
+    error.headers = MappingProxyType({k.lower(): v for k, v in response.headers.items()})
     if status in RETRY_STATUSES:
         error.retry_after = _retry_after(response.headers.get("retry-after"))
         _transient(error)
-    raise error
+    return error
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 import httpx
 
 from . import normalize
-from .content import Body, Rendered, render, render_fetched, rules_fingerprint
+from .content import Body, Rendered, explain_status, render, render_fetched, rules_fingerprint
 from .diff import diff_texts
-from .errors import SourceError
+from .errors import HTTPStatusError, SourceError
 from .fetch import Fetcher, Validators
 from .freshness import source_verdict
 from .models import Diff, Fetched, Source
@@ -155,6 +155,8 @@ async def check_source(
         rendered = None
         if not fetched.not_modified:
             rendered = render_fetched(source, fetched, _current_size(project, state))
+    except HTTPStatusError as exc:
+        return record_failure(project, source, state, explain_status(source, exc), clock(), rebased)
     except SourceError as exc:
         return record_failure(project, source, state, exc, clock(), rebased)
     return record_success(project, source, state, fetched, rendered, clock(), rebased)
