@@ -120,8 +120,8 @@ def _check_response(source: Source, fetched: Fetched, body: Body) -> str | None:
 
 def explain_status(source: Source, error: HTTPStatusError) -> SourceError:
     """An HTTP error whose page is a challenge, login wall or maintenance says so."""
-    if not error.body:
-        return error
+    if not error.body or error.status == 429:
+        return error  # a 429 is rate limiting, whatever its page says
     body = Body(
         error.body,
         error.headers.get("content-type", "").split(";")[0].strip().lower(),
