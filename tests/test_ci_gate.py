@@ -187,3 +187,19 @@ def test_review_cli_errors(project: Path) -> None:
     everything = run_cli("review", "--all", "--by", "A", "--note", "adopting", cwd=project)
     assert everything.returncode == 0
     assert "review of insurance by A: pinned fund@" in everything.stdout
+
+
+def test_disabled_tls_verification_is_loud(project: Path) -> None:
+    config = project / "sources.yaml"
+    text = config.read_text().replace("    title: Fund\n", "    title: Fund\n    verify: false\n")
+    config.write_text(text)
+    result = run_cli("ci", cwd=project)
+    assert result.returncode == 0
+    assert "! fund is fetched with TLS verification disabled (verify: false)" in result.stdout
+
+
+def test_status_names_the_failure_class(project: Path, site: WebSite) -> None:
+    site.routes["/law"] = Page("<html><body><h1>Страница не найдена</h1></body></html>")
+    run_cli("check", cwd=project)
+    status = run_cli("status", cwd=project, env={"COLUMNS": "250"})
+    assert "[soft-404]" in status.stdout

@@ -20,6 +20,7 @@ from xml.etree import ElementTree as ET
 from .errors import UsageError
 from .freshness import (
     BROKEN,
+    INSECURE,
     MOVED,
     NEEDS_REVIEW,
     OVERDUE,
@@ -106,7 +107,7 @@ def _outcome(
     return GuideOutcome(verdict, title, line, failures, warnings)
 
 
-_WARN_STATES = frozenset({BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED, MOVED})
+_WARN_STATES = frozenset({BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED, MOVED, INSECURE})
 
 
 def _unreviewed_reason(verdict: GuideVerdict) -> Reason:

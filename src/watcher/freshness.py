@@ -34,6 +34,7 @@ OVERDUE = "overdue"
 FRESH = "fresh"
 UNREVIEWED = "unreviewed"
 MOVED = "moved"
+INSECURE = "insecure"
 
 SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
 
@@ -63,6 +64,7 @@ class SourceVerdict:
     broken: bool = False
     unverified: bool = False
     moved_to: str | None = None
+    insecure: bool = False
 
     @property
     def changed(self) -> bool:
@@ -94,7 +96,7 @@ class GuideVerdict:
 
     @property
     def warnings(self) -> tuple[Reason, ...]:
-        return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED))
+        return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED, INSECURE))
 
     def has(self, state: str) -> bool:
         """True if any reason of this kind applies (not only the overall state)."""
@@ -122,6 +124,7 @@ def source_verdict(
         broken=state.consecutive_failures >= source.fail_after,
         unverified=last_success is None or now - last_success > source.max_age,
         moved_to=state.moved_to,
+        insecure=not source.verify,
     )
 
 
@@ -188,6 +191,11 @@ def _reasons_for(guide: Guide, verdict: SourceVerdict, state: SourceState) -> li
     if verdict.moved_to:
         text = f"{sid} moved to {verdict.moved_to}: update sources.yaml"
         reasons.append(Reason(MOVED, sid, text, f"set url: {verdict.moved_to} for {sid}"))
+    if verdict.insecure:
+        text = f"{sid} is fetched with TLS verification disabled (verify: false)"
+        reasons.append(
+            Reason(INSECURE, sid, text, f"give {sid} a `ca_bundle` and remove `verify: false`")
+        )
     return reasons
 
 

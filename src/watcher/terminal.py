@@ -190,7 +190,8 @@ def _error_cell(state: SourceState) -> str:
     if check is None or check.outcome != FAILED:
         return ""
     count = state.consecutive_failures
-    return f"{check.error} ({count} in a row since {when(state.failing_since)})"
+    since = when(state.failing_since)
+    return f"[{check.kind}] {check.error} ({count} in a row since {since})"
 
 
 # ---------------------------------------------------------------------------
