@@ -34,7 +34,16 @@ from . import __version__
 from .decode import canonical_encoding
 from .errors import ConfigError
 from .extract import is_valid_selector
-from .models import Config, Defaults, Guide, GuideSource, Source
+from .models import (
+    Config,
+    Defaults,
+    Guide,
+    GuideSource,
+    Notify,
+    ReportSettings,
+    SmtpSettings,
+    Source,
+)
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
 DEFAULT_REVIEW_EVERY = timedelta(days=90)
@@ -522,13 +531,96 @@ _GUIDE_FIELDS: dict[str, Callable[[_At], object]] = {
     "review_every": _read_duration,
 }
 _REQUIRED = ("id", "url", "title")
-_TOP_LEVEL = ("defaults", "hosts", "sources", "guides")
+_TOP_LEVEL = ("defaults", "hosts", "sources", "guides", "notify", "reports")
 _HOST_SETTINGS = ("per_host", "delay", "proxy", "ca_bundle", "verify", "robots", "headers")
 
 
 def _read_fields(mapping: _Map, readers: Mapping[str, Callable[[_At], object]]) -> dict[str, Any]:
     """Read every key present with its reader, in file order."""
     return {name: readers[name](at) for name, at in mapping.values.items() if name in readers}
+
+
+# -- notify: and reports: ------------------------------------------------------
+
+_SMTP_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _read_security(at: _At) -> str:
+    value = _read_str(at)
+    if value not in _SMTP_SECURITY:
+        raise at.error(f"invalid security {value!r}", hint="use starttls, ssl or none")
+    return value
+
+
+def _read_env_name(at: _At) -> str:
+    name = _read_str(at)
+    if not _ENV_NAME.fullmatch(name):
+        hint = "name an environment variable (SMTP_PASSWORD), never the password itself"
+        raise at.error(f"invalid environment variable name {name!r}", hint=hint)
+    return name
+
+
+def _read_host(at: _At) -> str:
+    host = _read_text(at)
+    if any(c.isspace() or c in "/:@" for c in host):
+        raise at.error(f"invalid host name {host!r}", hint="e.g. smtp.example.org")
+    return host
+
+
+def _read_port(at: _At) -> int:
+    port = _read_positive_int(at)
+    if port > 65535:
+        raise at.error(f"invalid port {port}", hint="use 1-65535")
+    return port
+
+
+def _read_addresses(at: _At) -> tuple[str, ...]:
+    return tuple(_read_owner(item) for item, _ in _read_strings(at))
+
+
+_SMTP_FIELDS: dict[str, Callable[[_At], object]] = {
+    "host": _read_host,
+    "port": _read_port,
+    "security": _read_security,
+    "user": _read_text,
+    "password_env": _read_env_name,
+    "sender": _read_owner,
+}
+_NOTIFY_FIELDS: dict[str, Callable[[_At], object]] = {"maintainers": _read_addresses}
+_REPORTS_FIELDS: dict[str, Callable[[_At], object]] = {"templates": _read_text}
+
+
+def _notify(at: _At | None) -> Notify | None:
+    """``notify: {smtp: {...}, maintainers: [...]}``; the password stays in the environment."""
+    if at is None:
+        return None
+    mapping = _as_map(at, [*_NOTIFY_FIELDS, "smtp"])
+    smtp_at = mapping.require("smtp")
+    smtp = _as_map(smtp_at, list(_SMTP_FIELDS))
+    values = _read_fields(smtp, _SMTP_FIELDS)
+    for name in ("host", "sender"):
+        smtp.require(name)
+    values.setdefault("security", "starttls")
+    values.setdefault("port", _SMTP_SECURITY[values["security"]])
+    if ("user" in values) != ("password_env" in values):
+        raise smtp_at.error(
+            "user and password_env go together", hint="give both to log in, or neither"
+        )
+    extra = _read_fields(mapping, _NOTIFY_FIELDS)
+    return Notify(SmtpSettings(**values), **extra)
+
+
+def _reports(at: _At | None, root: Path) -> ReportSettings:
+    """``reports: {templates: DIR}``; DIR is relative to sources.yaml."""
+    if at is None:
+        return ReportSettings()
+    mapping = _as_map(at, list(_REPORTS_FIELDS))
+    values = _read_fields(mapping, _REPORTS_FIELDS)
+    templates = root / values["templates"] if "templates" in values else None
+    if templates is not None and not templates.is_dir():
+        raise mapping.require("templates").error(f"no such directory: {templates}")
+    return ReportSettings(templates=templates)
 
 
 # -- building the objects ------------------------------------------------------
@@ -542,7 +634,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     hosts = _hosts(top.get("hosts"))
     sources = _sources(top.require("sources"), defaults, hosts)
     guides = _guides(top.get("guides"), {s.id: s for s in sources})
-    return Config(Path(path).resolve(), defaults, sources, guides)
+    notify = _notify(top.get("notify"))
+    reports = _reports(top.get("reports"), Path(path).resolve().parent)
+    return Config(Path(path).resolve(), defaults, sources, guides, notify, reports)
 
 
 def _compose(path: str | os.PathLike[str]) -> yaml.Node:

@@ -111,6 +111,33 @@ class Guide:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """How digests are mailed (``notify: smtp:``); the password is never stored here."""
+
+    host: str
+    port: int
+    security: str  # "starttls", "ssl" or "none"
+    sender: str
+    user: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Notify:
+    """The ``notify:`` section: the SMTP server and the maintainers' addresses."""
+
+    smtp: SmtpSettings
+    maintainers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The ``reports:`` section; ``templates`` overrides the packaged templates."""
+
+    templates: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded, validated sources.yaml."""
 
@@ -118,6 +145,8 @@ class Config:
     defaults: Defaults
     sources: tuple[Source, ...]
     guides: tuple[Guide, ...]
+    notify: Notify | None = None
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def root(self) -> Path:

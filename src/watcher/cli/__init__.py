@@ -25,10 +25,10 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
-from . import admin, gate, inspect, runs
+from . import admin, gate, inspect, report, runs
 from .common import cli
 
-for _module in (runs, inspect, gate, admin):
+for _module in (runs, inspect, gate, report, admin):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

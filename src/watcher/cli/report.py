@@ -1,0 +1,114 @@
+"""The editors' digest: ``watcher report``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from .. import notify
+from ..errors import UsageError
+from ..project import Project
+from ..report.digest import Digest, build_digest, load_history
+from ..report.output import FORMATS, load_state, parse_formats, period_start, write_report
+from ..report.render import Renderer
+from ..store import project_lock
+from .common import Context, at_option, now_or, pass_ctx, wait_option
+
+_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+@click.command("report")
+@click.option(
+    "--since",
+    metavar="DATE|last",
+    default=None,
+    help="Start of the period: a UTC date or time, or 'last' (the end of the previous "
+    "digest in the output folder). Default: 'last', else the last 7 days.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(FORMATS),
+    show_default=True,
+    help="Formats to write, comma-separated.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Output folder [default: reports/ beside sources.yaml].",
+)
+@click.option("--email", is_flag=True, help="Mail each owner their guides, maintainers health.")
+@click.option("--always", is_flag=True, help="With --email: mail even when nothing needs anyone.")
+@at_option
+@wait_option
+@pass_ctx
+def report(
+    ctx: Context,
+    since: str | None,
+    formats: str,
+    out: Path | None,
+    email: bool,
+    always: bool,
+    at: datetime | None,
+    wait: float,
+) -> None:
+    """Write the editors' digest: what needs whom, what changed, source health.
+
+    Reads snapshots/ (and the database, for fetch detail, when present) and
+    writes dated HTML, Markdown and JSON digests, latest.html, index.html and
+    an Atom feed (feed.xml). Each change is shown from the version the
+    editor last verified. --at sets the end of the period and the generation
+    stamp, for reproducible output.
+    """
+    project = ctx.project
+    chosen = parse_formats(formats)
+    out_dir = out if out is not None else project.reports_dir
+    until = now_or(at)
+    renderer = Renderer(project.config.reports.templates)
+    with project_lock(project.root, "report", wait=wait):
+        start = period_start(_since(since), load_state(out_dir), until)
+        digest = build_digest(load_history(project), start, until, generated=until)
+        titles = {g.id: g.title for g in project.config.guides}
+        written = write_report(digest, renderer, out_dir, chosen, titles)
+    click.echo(f"digest for {start:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC:")
+    for path in written:
+        click.echo(f"  {path}")
+    if email:
+        _email(project, digest, renderer, always)
+
+
+def _since(text: str | None) -> datetime | str | None:
+    if text is None or text == "last":
+        return text
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise click.BadParameter(
+        f"{text!r}: use YYYY-MM-DD, YYYY-MM-DDTHH:MM or 'last'", param_hint="--since"
+    )
+
+
+def _email(project: Project, digest: Digest, renderer: Renderer, always: bool) -> None:
+    settings = project.config.notify
+    if settings is None:
+        raise UsageError(
+            "--email needs a notify: section in sources.yaml", hint="see Digests in README.md"
+        )
+
+    def render(part: Digest, audience: str) -> tuple[str, str]:
+        return renderer.html(part, audience), renderer.markdown(part, audience)
+
+    mails = notify.compose(project.config, digest, render, always=always)
+    sent = notify.send(settings, mails)
+    if not sent:
+        click.echo("email: nothing needs attention, nothing sent (--always sends anyway)")
+    for mail in mails:
+        click.echo(f"email: sent to {', '.join(mail.to)}: {mail.subject}")
+
+
+COMMANDS = (report,)

@@ -1,0 +1,242 @@
+"""Facts that guides quote: phone numbers, dates, amounts, laws, numbers.
+
+One detector, shared by the digest (changed facts are highlighted) and the
+significance rules of the signal-quality work: a change that touches a
+fact matters more than one that rewords a sentence. Pure, no I/O.
+
+:func:`find_facts` returns non-overlapping :class:`Fact` spans of a text.
+Kinds, most specific first (an overlap is won by the earlier kind):
+
+========== ==========================================================
+``law``    ``326-ФЗ``, ``№ 1234-р``, ``статья 10``, ``ст. 10``, ``ч. 2``, ``п. 3.1``
+``date``   ``01.09.2025``, ``2025-09-01``, ``1 сентября 2025 г.``, ``1 сентября``
+``phone``  ``8 (800) 555-01-23``, ``+7 495 952-93-21``; ``112``, ``103`` near a
+           word such as "телефон", "звоните", "номер"
+``money``  ``1 500 руб.``, ``2 000 ₽``, ``₽ 300``, ``15,50 рублей``
+``percent`` ``15 %``, ``3,5 процента``
+``duration`` ``30 дней``, ``10 рабочих дней``, ``3 месяца``, ``1 год``
+``number`` any other number
+========== ==========================================================
+
+:func:`mark_ops` splits the word ops of one diff line at fact boundaries
+and says which pieces belong to a fact the change touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from .models import WordOp
+
+__all__ = [
+    "FACT_KINDS",
+    "NAMED_KINDS",
+    "ChangedFact",
+    "Fact",
+    "MarkedOp",
+    "changed_facts",
+    "find_facts",
+    "mark_ops",
+    "touched_facts",
+]
+
+_NUM = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+_MONTHS = r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+_SHORT_PHONE_CONTEXT = re.compile(
+    r"телефон|тел\.|номер|звон|позвон|вызов|набер|набр|горяч|экстренн|скор|полици|пожар|"
+    r"спасат|единой|call|phone|dial",
+    re.IGNORECASE,
+)
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "law",
+        re.compile(
+            r"(?<![\w-])\d+(?:-\d+)?-(?:ФЗ|ФКЗ|КЗ|ЗО|З)\b"
+            r"|№\s?\d+(?:[-/.]?[\wа-яА-Я]+)*"
+            r"|\b(?:стать[яиеюёй]|ст\.|част[ьиейю]|ч\.|пункт[аеуом]?|п\.|подпункт[аеуом]?|пп\.)"
+            r"\s?\d+(?:\.\d+)*",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"\b(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:\d{4}|\d{2})\b"
+            r"|\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b"
+            rf"|\b(?:0?[1-9]|[12]\d|3[01])\s(?:{_MONTHS})(?:\s\d{{4}}(?:\s?(?:года|г\.|г\b))?)?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "phone",
+        re.compile(r"(?<![\w+])(?:\+7|8)[\s-]?\(?\d{3,5}\)?[\s-]?\d{1,3}[\s-]?\d{2}[\s-]?\d{2}\b"),
+    ),
+    (
+        "money",
+        re.compile(
+            rf"(?:{_NUM})\s?(?:₽|руб(?:лей|ля|ль)?\.?|р\.|коп(?:еек|ейки|ейка)?\.?|"
+            rf"тыс\.\s?руб\.?|млн\.?\s?руб\.?|USD|EUR|долларов|евро)"
+            rf"|₽\s?(?:{_NUM})",
+            re.IGNORECASE,
+        ),
+    ),
+    ("percent", re.compile(rf"(?:{_NUM})\s?(?:%|процент(?:ов|а)?\b)", re.IGNORECASE)),
+    (
+        "duration",
+        re.compile(
+            r"\b\d{1,3}(?:[.,]\d+)?\s(?:(?:рабоч|календарн)\w*\s)?"
+            r"(?:дн(?:ей|я)|день|сут(?:ок|ки)|недел[ьиюяе]\w*|месяц\w*|год(?:а|у)?\b|лет\b|"
+            r"час(?:ов|а)?\b|минут\w*)",
+            re.IGNORECASE,
+        ),
+    ),
+    ("short-phone", re.compile(r"(?<![\w.,])(?:112|10[1-4]|0[1-4])(?![\w.,]\d)\b")),
+    ("number", re.compile(rf"(?<![\w.,])(?<!\w-)(?:{_NUM})(?![\w])")),
+)
+
+FACT_KINDS = ("law", "date", "phone", "money", "percent", "duration", "number")
+"""Every kind :func:`find_facts` reports, most specific first."""
+NAMED_KINDS = FACT_KINDS[:-1]
+"""Every kind but plain numbers: what stands out in a wholly added or removed line."""
+
+FACT_LABELS = {
+    "law": "law reference",
+    "date": "date",
+    "phone": "phone",
+    "money": "amount",
+    "percent": "percentage",
+    "duration": "time limit",
+    "number": "number",
+}
+"""How each kind is named to editors."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A quoted fact in a text: ``text == source[start:end]``."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class MarkedOp:
+    """A piece of a word op; ``fact`` is set if the piece is in a touched fact."""
+
+    op: str
+    text: str
+    fact: Fact | None = None
+
+
+@dataclass(frozen=True)
+class ChangedFact:
+    """A fact the change removed, added or replaced (``old`` -> ``new``)."""
+
+    kind: str
+    old: str | None
+    new: str | None
+
+
+def find_facts(text: str) -> tuple[Fact, ...]:
+    """Every fact in ``text``, non-overlapping, in order of position."""
+    chosen: list[Fact] = []
+    for kind, pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            fact = _fact(kind, text, match)
+            if fact is not None and not any(_overlap(fact, other) for other in chosen):
+                chosen.append(fact)
+    return tuple(sorted(chosen, key=lambda f: f.start))
+
+
+def _fact(kind: str, text: str, match: re.Match[str]) -> Fact | None:
+    start, end = match.span()
+    value = match.group().rstrip()
+    if kind == "short-phone":
+        before = text[max(0, start - 40) : start]
+        after = text[end : end + 20]
+        kind = "phone" if _SHORT_PHONE_CONTEXT.search(before + " " + after) else "number"
+    return Fact(kind, start, start + len(value), value) if value else None
+
+
+def _overlap(a: Fact, b: Fact) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def touched_facts(
+    words: Sequence[WordOp], change: str, kinds: Collection[str] = FACT_KINDS
+) -> tuple[Fact, ...]:
+    """Facts (of ``kinds``) of one side of a changed line that a ``change`` op overlaps.
+
+    ``words`` are the word ops of one side (``equal`` plus ``delete`` for
+    the old line or ``insert`` for the new one); a fact counts as touched
+    when any of its characters is inside a changed op.
+    """
+    text = "".join(w.text for w in words)
+    spans = _changed_spans(words, change)
+    return tuple(
+        f
+        for f in find_facts(text)
+        if f.kind in kinds and any(f.start < e and s < f.end for s, e in spans)
+    )
+
+
+def _changed_spans(words: Sequence[WordOp], change: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for word in words:
+        if word.op == change:
+            spans.append((pos, pos + len(word.text)))
+        pos += len(word.text)
+    return spans
+
+
+def mark_ops(
+    words: Sequence[WordOp], change: str, kinds: Collection[str] = FACT_KINDS
+) -> tuple[MarkedOp, ...]:
+    """Split ``words`` at the boundaries of touched facts and label each piece."""
+    facts = touched_facts(words, change, kinds)
+    pieces: list[MarkedOp] = []
+    pos = 0
+    for word in words:
+        pieces.extend(_split(word, pos, facts))
+        pos += len(word.text)
+    return tuple(pieces)
+
+
+def _split(word: WordOp, pos: int, facts: Sequence[Fact]) -> list[MarkedOp]:
+    """Cut one word op at every fact boundary inside it."""
+    end = pos + len(word.text)
+    cuts = sorted({pos, end, *(b for f in facts for b in (f.start, f.end) if pos < b < end)})
+    out = []
+    for a, b in pairwise(cuts):
+        fact = next((f for f in facts if f.start <= a and b <= f.end), None)
+        out.append(MarkedOp(word.op, word.text[a - pos : b - pos], fact))
+    return out
+
+
+def changed_facts(
+    old_words: Sequence[WordOp],
+    new_words: Sequence[WordOp],
+    kinds: Collection[str] = FACT_KINDS,
+) -> tuple[ChangedFact, ...]:
+    """Facts a line pair changed, old paired with new by kind in order.
+
+    For a removed line without counterpart pass ``new_words=()``, and the
+    other way round; a whole line is one op (``delete`` or ``insert``).
+    """
+    old = list(touched_facts(old_words, "delete", kinds))
+    new = list(touched_facts(new_words, "insert", kinds))
+    pairs: list[ChangedFact] = []
+    for fact in old:
+        match = next((n for n in new if n.kind == fact.kind), None)
+        if match is not None:
+            new.remove(match)
+        pairs.append(ChangedFact(fact.kind, fact.text, match.text if match else None))
+    pairs.extend(ChangedFact(n.kind, None, n.text) for n in new)
+    return tuple(p for p in pairs if p.old != p.new)

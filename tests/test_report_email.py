@@ -1,0 +1,160 @@
+"""``watcher report --email`` through a real SMTP server on 127.0.0.1 (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import run_cli, write_config
+from tests.test_report import History, report
+from tests.test_report import history as history
+from tests.test_report import scripted as scripted
+from tests.webserver import Page, WebSite
+from watcher.config import load_config
+from watcher.errors import ConfigError
+
+
+@dataclass
+class Inbox:
+    """Every message the test SMTP server accepted, with its envelope recipients."""
+
+    messages: list[tuple[tuple[str, ...], EmailMessage]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append((tuple(sorted(envelope.rcpt_tos)), message))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for rcpt, m in self.messages if address in rcpt]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def add_notify(config_path: Path, port: int, extra: str = "") -> None:
+    text = config_path.read_text(encoding="utf-8") + (
+        "notify:\n"
+        "  smtp:\n"
+        "    host: 127.0.0.1\n"
+        f"    port: {port}\n"
+        "    security: none\n"
+        "    sender: watcher <watcher@example.org>\n"
+        f"{extra}"
+        "  maintainers: [ops@example.org]\n"
+    )
+    config_path.write_text(text, encoding="utf-8")
+
+
+def test_each_owner_gets_their_guides_and_ops_get_health(
+    history: History, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    add_notify(history.config_path, port)
+    out = report(history, "--email")
+    assert "email: sent to" in out
+    assert sorted(r for r, _ in inbox.messages) == [
+        ("anna@example.org",),
+        ("boris@example.org",),
+        ("ops@example.org",),
+    ]
+    anna = inbox.to("anna@example.org")[0]
+    assert "1 guide needs attention" in str(anna["Subject"])
+    html = anna.get_body(("html",))
+    text = anna.get_body(("plain",))
+    assert html is not None and text is not None
+    assert "Medical insurance" in html.get_content()
+    assert "Emergency numbers" not in html.get_content()
+    assert "Source health" not in html.get_content()
+    assert "555-01-45" in text.get_content()
+    boris = inbox.to("boris@example.org")[0].get_body(("html",))
+    assert boris is not None and "Emergency numbers" in boris.get_content()
+    ops = inbox.to("ops@example.org")[0].get_body(("html",))
+    assert ops is not None
+    assert "City clinic" in ops.get_content() and "What needs you" not in ops.get_content()
+
+
+def test_nothing_is_sent_when_nothing_needs_attention(
+    tmp_path: Path, site: WebSite, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    site.routes["/p"] = Page("<main><p>Тихо</p></main>")
+    config = write_config(
+        tmp_path,
+        f"sources:\n  - {{id: p, url: {site.url}/p, title: P}}\n"
+        "guides:\n  - {id: g, title: G, url: https://guides.example.org/g,"
+        " owner: ed@example.org, sources: [p]}\n",
+    )
+    add_notify(config, port)
+    assert run_cli("-c", str(config), "check", cwd=tmp_path).returncode == 0
+    quiet = run_cli("-c", str(config), "report", "--email", "--format", "html", cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "nothing sent" in quiet.stdout and not inbox.messages
+    loud = run_cli("-c", str(config), "report", "--email", "--always", cwd=tmp_path)
+    assert loud.returncode == 0, loud.stderr
+    assert sorted(r for r, _ in inbox.messages) == [("ed@example.org",), ("ops@example.org",)]
+
+
+def test_password_comes_from_the_named_variable(history: History, smtp: tuple[Inbox, int]) -> None:
+    _, port = smtp
+    add_notify(history.config_path, port, "    user: watcher\n    password_env: WATCHER_TEST_PW\n")
+    result = run_cli(
+        "-c", str(history.config_path), "report", "--email", cwd=history.config_path.parent
+    )
+    assert result.returncode == 2
+    assert "WATCHER_TEST_PW is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("notify:\n  smtp: {host: h, sender: a@example.org, pasword: x}\n", "unknown key"),
+        ("notify:\n  smtp: {host: h, sender: a@example.org, security: tls}\n", "security"),
+        ("notify:\n  smtp: {host: h, sender: a@example.org, user: u}\n", "go together"),
+        ("notify:\n  smtp: {host: h}\n", "sender"),
+        ("notify:\n  maintainers: [x]\n  smtp: {host: h, sender: a@example.org}\n", "owner"),
+        ("reports:\n  templatez: t\n", "unknown key"),
+    ],
+)
+def test_notify_config_is_strict(tmp_path: Path, snippet: str, message: str) -> None:
+    path = write_config(tmp_path, "sources:\n  - {id: p, url: http://x.example/, title: P}\n")
+    path.write_text(path.read_text() + snippet, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(path)
+    assert info.value.line is not None
+
+
+def test_notify_config_defaults(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        "sources:\n  - {id: p, url: http://x.example/, title: P}\n"
+        "notify:\n  smtp: {host: smtp.example.org, sender: w@example.org}\n",
+    )
+    notify = load_config(path).notify
+    assert notify is not None
+    assert (notify.smtp.security, notify.smtp.port, notify.maintainers) == ("starttls", 587, ())
