@@ -265,8 +265,9 @@ def record_failure(
             error=message,
             content_hash=None,
         )
-        tx.sync_versions(state)
-        project.store.save_state(state)
+        if rebased:
+            tx.sync_versions(state)
+        project.store.save_state(state, current_changed=rebased)
     return SourceResult(
         source=source.id,
         outcome=FAILED,
@@ -315,8 +316,12 @@ def record_success(
             error=None,
             content_hash=new_hash,
         )
-        tx.sync_versions(state)
-        project.store.save_state(state)
+        changed = outcome != UNCHANGED
+        if rebased:
+            tx.sync_versions(state)
+        elif changed:
+            tx.add_version(state, len(state.versions) - 1)
+        project.store.save_state(state, current_changed=changed or rebased)
     return SourceResult(
         source=source.id,
         outcome=outcome,

@@ -131,6 +131,13 @@ class Transaction:
     def add_event(self, source: str | None, at: datetime, kind: str, detail: str) -> None:
         self.session.add(EventRow(source=source, at=at, kind=kind, detail=detail))
 
+    def add_version(self, state: SourceState, position: int) -> None:
+        """Record the version at ``position`` of the state (just appended)."""
+        version = state.versions[position]
+        self.session.add(
+            VersionRow(source=state.source, hash=version.hash, seen=version.seen, position=position)
+        )
+
     def sync_versions(self, state: SourceState) -> bool:
         """Make the versions table of one source equal to its state file."""
         query = select(VersionRow).where(VersionRow.source == state.source)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,18 +57,44 @@ _EXTENSIONS = {
 }
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+_MADE_DIRS: set[Path] = set()
+
+
+def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new file, whole.
+
+    The data goes to a temporary file in the same folder, which is then
+    renamed over ``path``: a crash or kill at any point leaves the old file
+    or the new one. ``durable`` also flushes the data to disk before the
+    rename (for commit points); without it, journalling filesystems such as
+    ext4 still order a replace-by-rename after its data.
+    """
+    folder = path.parent
+    if folder not in _MADE_DIRS:
+        folder.mkdir(parents=True, exist_ok=True)
+        _MADE_DIRS.add(folder)
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_file(tmp, data, durable)
+    except FileNotFoundError:  # the folder went away (a rename): make it again
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_file(tmp, data, durable)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_file(path: Path, data: bytes, durable: bool) -> None:
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
         raise
 
 
@@ -78,6 +103,7 @@ class SnapshotStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._readme_checked = False
 
     def source_dir(self, source_id: str) -> Path:
         return self.root / source_id
@@ -101,12 +127,13 @@ class SnapshotStore:
             raise StoreError(f"cannot read {path}: {exc}") from exc
         return SourceState.from_json(data)
 
-    def save_state(self, state: SourceState) -> None:
+    def save_state(self, state: SourceState, *, current_changed: bool = True) -> None:
         """Commit ``state``, then bring ``current.txt`` in line with it."""
         self._ensure_readme()
         text = json.dumps(state.to_json(), ensure_ascii=False, indent=2, sort_keys=True)
         atomic_write(self.source_dir(state.source) / "state.json", (text + "\n").encode())
-        self._sync_current(state)
+        if current_changed:
+            self._sync_current(state)
 
     def _sync_current(self, state: SourceState) -> None:
         current = state.current
@@ -128,9 +155,12 @@ class SnapshotStore:
             self._sync_current(state)
 
     def _ensure_readme(self) -> None:
+        if self._readme_checked:
+            return
         readme = self.root / "README.md"
         if not readme.exists():
             atomic_write(readme, SNAPSHOTS_README.encode())
+        self._readme_checked = True
 
     # versions ----------------------------------------------------------
 
