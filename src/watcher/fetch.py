@@ -37,6 +37,7 @@ from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from .errors import (
     FetchError,
@@ -151,13 +152,17 @@ class Fetcher:
         limits = httpx.Limits(
             max_connections=self._concurrency, max_keepalive_connections=self._concurrency
         )
+        verify = _tls_context(source)
+        transport = self._transport
+        if transport is None and source.proxy is None:
+            transport = AiohttpTransport(verify=verify, limits=limits, trust_env=False)
         return httpx.AsyncClient(
-            transport=self._transport,
+            transport=transport,
             limits=limits,
             follow_redirects=False,
             trust_env=False,
-            verify=_tls_context(source),
-            proxy=source.proxy if self._transport is None else None,
+            verify=verify,
+            proxy=source.proxy if transport is None else None,
         )
 
     def _host(self, source: Source) -> _Host:
@@ -327,10 +332,6 @@ def _request_headers(source: Source, validators: Validators | None) -> dict[str,
 async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     try:
         return await client.send(request, stream=True)
-    except httpx.TimeoutException as exc:
-        raise _transient(
-            TimeoutError_(f"timed out ({type(exc).__name__})", url=str(request.url))
-        ) from exc
     except httpx.HTTPError as exc:
         raise _network_error(exc, str(request.url)) from exc
 
@@ -390,10 +391,6 @@ async def _read_body(response: httpx.Response, limit: int) -> bytes:
     try:
         async for chunk in response.aiter_raw():
             decoder.feed(chunk)
-    except httpx.TimeoutException as exc:
-        raise _transient(
-            TimeoutError_("timed out while reading the body", url=str(response.url))
-        ) from exc
     except httpx.HTTPError as exc:
         raise _network_error(exc, str(response.url)) from exc
     return decoder.finish()
@@ -577,7 +574,11 @@ def _charset(content_type: str) -> str | None:
 
 
 def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
-    """Say in words what went wrong on the wire; mark what is worth a retry."""
+    """Say in words what went wrong on the wire; mark what is worth a retry.
+
+    The cause decides, not the exception's type: a TLS, DNS or refusal
+    problem is named as such whichever httpx class the transport raised.
+    """
     cert = _find_cause(exc, ssl.SSLCertVerificationError)
     if cert is not None:
         return NetworkError(
@@ -598,6 +599,10 @@ def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
         )
     if "refused" in lowered:
         return _transient(NetworkError("connection refused", url=url))
+    if isinstance(exc, httpx.TimeoutException) or _find_cause(exc, TimeoutError):
+        # Checked after DNS and refusals: the aiohttp transport reports those as
+        # connect timeouts, and they are neither slow nor worth the same retry.
+        return _transient(TimeoutError_(f"timed out ({type(exc).__name__})", url=url))
     if isinstance(exc, httpx.RemoteProtocolError):
         return _transient(NetworkError(f"the server broke the protocol: {text}", url=url))
     if isinstance(exc, httpx.ReadError):
@@ -639,3 +644,34 @@ def _cert_problem(error: BaseException) -> str:
 
 def _seconds(delta: timedelta) -> str:
     return f"{delta.total_seconds():g}s"
+
+
+# ---------------------------------------------------------------------------
+# notifications: one JSON POST per alert (``notify: webhooks:``)
+
+
+def post_json(
+    url: str,
+    payload: object,
+    *,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """POST ``payload`` as JSON to ``url`` and return the status; FetchError unless 2xx.
+
+    No retries and no redirects: a webhook that fails is retried by the
+    caller at its next batch, and a redirected webhook is misconfigured.
+    """
+    try:
+        response = httpx.post(
+            url, json=payload, headers=headers, timeout=timeout, follow_redirects=False
+        )
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, url) from exc
+    if not 200 <= response.status_code < 300:
+        raise HTTPStatusError(
+            f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+            url=url,
+            status=response.status_code,
+        )
+    return response.status_code
