@@ -1,0 +1,1 @@
+"""Before/after page pairs with the expected verdict (see README.md here)."""

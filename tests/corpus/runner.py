@@ -1,0 +1,69 @@
+"""Run the signal stages on one corpus pair, without network.
+
+Shared by ``tests/test_corpus.py`` and ``bench/bench_signal.py``. A pair is
+a folder with ``before.html``, ``after.html`` and ``expect.yaml``; each page
+goes through extract -> normalize -> the default noise filter (at most one
+``select`` per site, no ``ignore`` rules), then diff, claims, significance
+and, for ``structure: law``, the per-unit law changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from watcher.claims import ClaimResult, check_claims
+from watcher.diff import diff_texts
+from watcher.extract import extract_text
+from watcher.legal import LawChanges, law_changes
+from watcher.models import Diff
+from watcher.noise import default_noise
+from watcher.normalize import normalize
+from watcher.significance import Significance, assess
+
+CORPUS = Path(__file__).parent
+HALVES = ("dev", "holdout")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What watcher made of one pair, next to what was expected."""
+
+    name: str
+    expect: dict[str, Any]
+    old: str
+    new: str
+    diff: Diff
+    claims: tuple[ClaimResult, ...]
+    significance: Significance
+    law: LawChanges | None
+
+    @property
+    def flagged(self) -> bool:
+        return not self.diff.empty
+
+
+def pairs(half: str) -> list[Path]:
+    """The pair folders of one half of the corpus, sorted by name."""
+    return sorted(p for p in (CORPUS / half).iterdir() if (p / "expect.yaml").is_file())
+
+
+def render(html: str, expect: dict[str, Any]) -> str:
+    """Snapshot text of a page, as the pipeline makes it with the pair's settings."""
+    select = (expect["select"],) if expect.get("select") else ()
+    text = extract_text(html, base_url=expect["url"], select=select)
+    return default_noise(normalize(text))
+
+
+def run_pair(folder: Path) -> Outcome:
+    expect = yaml.safe_load((folder / "expect.yaml").read_text(encoding="utf-8"))
+    old = render((folder / "before.html").read_text(encoding="utf-8"), expect)
+    new = render((folder / "after.html").read_text(encoding="utf-8"), expect)
+    diff = diff_texts(old, new)
+    claims = check_claims(old, new, [c["text"] for c in expect.get("claims", [])])
+    significance = assess(old, new, diff, claims=claims)
+    law = law_changes(old, new) if expect.get("structure") == "law" else None
+    return Outcome(folder.name, expect, old, new, diff, claims, significance, law)
