@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,3 +313,14 @@ def test_allow_private_lets_the_redirect_through() -> None:
     )
     fetched = _fetch(source)
     assert getattr(fetched, "final_url", "") == "http://intranet.example/admin"
+
+
+def test_refused_connection_is_named(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    project = Project.load(write_config(tmp_path, config(f"http://127.0.0.1:{port}")))
+    result = asyncio.run(run_check(project, project.config.sources)).results[0]
+    assert result.outcome == FAILED
+    assert result.error_kind == "network"
+    assert result.error == "connection refused"

@@ -597,8 +597,11 @@ def _network_error(exc: httpx.HTTPError, url: str) -> FetchError:
             url=url,
             hint="check the host name, or the machine's network and resolver",
         )
-    if "refused" in lowered:
+    if "refused" in lowered or _find_cause(exc, ConnectionRefusedError):
         return _transient(NetworkError("connection refused", url=url))
+    if _find_cause(exc, socket.gaierror):
+        host = urlsplit(url).hostname or url
+        return NetworkError(f"DNS lookup failed for {host}", url=url, hint="check the host name")
     if isinstance(exc, httpx.TimeoutException) or _find_cause(exc, TimeoutError):
         # Checked after DNS and refusals: the aiohttp transport reports those as
         # connect timeouts, and they are neither slow nor worth the same retry.
