@@ -11,7 +11,16 @@ import pytest
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
 from watcher.freshness import FRESH, NEEDS_REVIEW
-from watcher.pipeline import BASELINE, CHANGED, FAILED, UNCHANGED, RunResult, run_check, utcnow
+from watcher.pipeline import (
+    BASELINE,
+    CHANGED,
+    FAILED,
+    REVERTED,
+    UNCHANGED,
+    RunResult,
+    run_check,
+    utcnow,
+)
 from watcher.project import Project
 
 PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>ТФОМС</title></head>
@@ -183,7 +192,7 @@ def test_reverting_to_the_pinned_content_clears_the_flag(project: Project, site:
     check(project, "fund")
     site.routes["/fund"] = Page(fund_page(days=5, views=3))
     run = check(project, "fund")
-    assert run.results[0].outcome == CHANGED
+    assert run.results[0].outcome == REVERTED  # back to a recent version: flapping
     assert run.flagged_guides == ()
     verdicts = {v.guide: v.state for v in project.verdicts(utcnow())}
     assert verdicts["insurance"] == FRESH

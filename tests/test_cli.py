@@ -88,6 +88,7 @@ def test_check_json_is_versioned(project_dir: Path) -> None:
         "checked": 2,
         "unchanged": 0,
         "changed": 0,
+        "reverted": 0,
         "baseline": 2,
         "failed": 0,
     }

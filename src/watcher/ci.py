@@ -5,6 +5,13 @@ The gate reads only sources.yaml and the files committed under
 Outputs: a human report, JUnit XML (one test case per guide), GitHub
 Actions workflow annotations and step summary, and JSON
 (``watcher.ci/1``).
+
+``--min-severity`` narrows what *fails*, never what is flagged: a guide
+whose changed sources are all below it stays "needs review" (``status``
+says so), and its reasons are printed as warnings instead of failures. A
+modified or missing claim is always major, so it always fails; a change
+that could not be assessed (a version file missing) fails as before.
+Guides with a claim problem are listed first.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from .assessment import rank
 from .errors import UsageError
 from .freshness import (
     BROKEN,
@@ -29,7 +37,7 @@ from .freshness import (
     GuideVerdict,
     Reason,
 )
-from .models import Config
+from .models import Config, Guide
 
 CI_SCHEMA = "watcher.ci/1"
 FAIL_ON_CHOICES = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED)
@@ -74,6 +82,7 @@ class CiResult:
     at: datetime
     fail_on: tuple[str, ...]
     guides: tuple[GuideOutcome, ...]
+    min_severity: str | None = None
 
     @property
     def failed(self) -> tuple[GuideOutcome, ...]:
@@ -85,26 +94,37 @@ class CiResult:
 
 
 def evaluate(
-    config: Config, verdicts: Iterable[GuideVerdict], fail_on: tuple[str, ...], at: datetime
+    config: Config,
+    verdicts: Iterable[GuideVerdict],
+    fail_on: tuple[str, ...],
+    at: datetime,
+    min_severity: str | None = None,
 ) -> CiResult:
-    """Apply ``fail_on`` to every guide's verdict."""
+    """Apply ``fail_on`` (and ``min_severity`` to changes) to every guide's verdict."""
     guides = {g.id: g for g in config.guides}
-    outcomes = tuple(
-        _outcome(verdict, guides[verdict.guide].title, guides[verdict.guide].line, fail_on)
-        for verdict in verdicts
-    )
-    return CiResult(at=at, fail_on=fail_on, guides=outcomes)
+    outcomes = [
+        _outcome(verdict, guides[verdict.guide], fail_on, min_severity) for verdict in verdicts
+    ]
+    outcomes.sort(key=lambda o: not o.verdict.claim_problems)  # stable: config order otherwise
+    return CiResult(at=at, fail_on=fail_on, guides=tuple(outcomes), min_severity=min_severity)
 
 
 def _outcome(
-    verdict: GuideVerdict, title: str, line: int, fail_on: tuple[str, ...]
+    verdict: GuideVerdict, guide: Guide, fail_on: tuple[str, ...], min_severity: str | None
 ) -> GuideOutcome:
     reasons = list(verdict.reasons)
     if verdict.unreviewed:
         reasons.append(_unreviewed_reason(verdict))
-    failures = tuple(r for r in reasons if r.state in fail_on)
-    warnings = tuple(r for r in reasons if r.state not in fail_on and r.state in _WARN_STATES)
-    return GuideOutcome(verdict, title, line, failures, warnings)
+    failures = tuple(r for r in reasons if r.state in fail_on and _severe(r, min_severity))
+    warnings = tuple(r for r in reasons if r not in failures and r.state in _WARN_STATES)
+    return GuideOutcome(verdict, guide.title, guide.line, failures, warnings)
+
+
+def _severe(reason: Reason, min_severity: str | None) -> bool:
+    """Below ``min_severity`` only when assessed so: an unassessed change still fails."""
+    if min_severity is None or reason.state != NEEDS_REVIEW or reason.severity is None:
+        return True
+    return rank(reason.severity) >= rank(min_severity)
 
 
 _WARN_STATES = frozenset({BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED, MOVED, INSECURE})
@@ -132,9 +152,10 @@ def human_lines(result: CiResult) -> list[str]:
         for reason in outcome.warnings:
             lines += [f"     ! {reason.text}", f"       next: {reason.action}"]
     failed = len(result.failed)
+    below = f"; changes below {result.min_severity} only warn" if result.min_severity else ""
     lines.append(
         f"watcher ci: {failed} of {len(result.guides)} guide(s) failing "
-        f"(fail on: {', '.join(result.fail_on) or 'nothing'})"
+        f"(fail on: {', '.join(result.fail_on) or 'nothing'}{below})"
     )
     return lines
 
@@ -215,10 +236,12 @@ def to_json(result: CiResult) -> dict[str, Any]:
         "at": result.at.isoformat(),
         "passed": result.passed,
         "fail_on": list(result.fail_on),
+        "min_severity": result.min_severity,
         "guides": [
             {
                 "id": o.verdict.guide,
                 "state": o.verdict.state,
+                "severity": o.verdict.severity,
                 "failed": o.failed,
                 "failures": [_reason_json(r) for r in o.failures],
                 "warnings": [_reason_json(r) for r in o.warnings],
@@ -234,6 +257,8 @@ def _reason_json(reason: Reason) -> dict[str, Any]:
         "source": reason.source,
         "text": reason.text,
         "action": reason.action,
+        "severity": reason.severity,
+        "kind": reason.kind,
     }
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -35,14 +36,18 @@ from .decode import canonical_encoding
 from .errors import ConfigError
 from .extract import is_valid_selector
 from .models import (
+    ALERT_EVENTS,
+    DEFAULT_TIMEZONE,
     Config,
     Defaults,
     Guide,
     GuideSource,
     Notify,
+    ReportJob,
     ReportSettings,
     SmtpSettings,
     Source,
+    Webhook,
 )
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
@@ -470,6 +475,25 @@ def _read_ratio(at: _At) -> float:
     return ratio
 
 
+def _read_timezone(at: _At) -> str:
+    name = _read_str(at)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = "use an IANA name such as Europe/Moscow or UTC"
+        raise at.error(f"unknown time zone {name!r}", hint=hint) from None
+    return name
+
+
+def _read_cron(at: _At) -> str:
+    """A crontab expression (``0 6 * * 1-5``), checked by the scheduler's parser."""
+    from .schedule import parse_cron  # apscheduler is only loaded when a schedule is set
+
+    expr = " ".join(_read_text(at).split())
+    _located(at, lambda text: parse_cron(text, "UTC"), expr)
+    return expr
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting of ``defaults:``; ``per_source`` ones a source may override."""
@@ -508,6 +532,7 @@ SETTINGS: tuple[Setting, ...] = (
         "min_size_ratio", 0.3, _read_ratio, "text smaller than this share of the last is an error"
     ),
     Setting("allow_private", False, _read_bool, "let redirects reach private addresses"),
+    Setting("timezone", DEFAULT_TIMEZONE, _read_timezone, "time zone of cron schedules"),
 )
 _PER_SOURCE = {s.name: s.read for s in SETTINGS if s.per_source}
 
@@ -521,6 +546,11 @@ _SOURCE_FIELDS: dict[str, Callable[[_At], object]] = {
     "encoding": _read_encoding,
     "format": _read_format,
     "notes": _read_str,
+    "schedule": _read_cron,
+    "minor": _read_patterns,
+    "structure": lambda at: _read_choice(at, ("law",)),
+    "confirm": _read_count,
+    "confirm_delay": _read_pause,
     **_PER_SOURCE,
 }
 _GUIDE_FIELDS: dict[str, Callable[[_At], object]] = {
@@ -589,14 +619,80 @@ _SMTP_FIELDS: dict[str, Callable[[_At], object]] = {
 }
 _NOTIFY_FIELDS: dict[str, Callable[[_At], object]] = {"maintainers": _read_addresses}
 _REPORTS_FIELDS: dict[str, Callable[[_At], object]] = {"templates": _read_text}
+_WEBHOOK_TEMPLATES = ("generic", "slack", "mattermost", "telegram")
+_REPORT_FORMATS = ("html", "md", "json", "atom")  # report.output.FORMATS, without jinja2
+
+
+def _read_chat_id(at: _At) -> str:
+    return str(_yaml_int(at)) if at.kind == "int" else _read_text(at)
+
+
+def _read_events(at: _At) -> tuple[str, ...]:
+    return _read_names(at, ALERT_EVENTS, "event")
+
+
+def _read_formats(at: _At) -> tuple[str, ...]:
+    return _read_names(at, _REPORT_FORMATS, "format")
+
+
+def _read_names(at: _At, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    names = []
+    for item, name in _read_strings(at):
+        if name not in allowed:
+            raise item.error(f"unknown {what} {name!r}", hint=f"use {', '.join(allowed)}")
+        names.append(name)
+    if not names:
+        raise at.error(f"name at least one {what}", hint=f"use {', '.join(allowed)}")
+    return tuple(dict.fromkeys(names))
+
+
+_WEBHOOK_FIELDS: dict[str, Callable[[_At], object]] = {
+    "url": _read_url,
+    "template": lambda at: _read_choice(at, _WEBHOOK_TEMPLATES),
+    "token_env": _read_env_name,
+    "chat_id": _read_chat_id,
+    "events": _read_events,
+}
+_REPORT_JOB_FIELDS: dict[str, Callable[[_At], object]] = {
+    "cron": _read_cron,
+    "formats": _read_formats,
+    "email": _read_bool,
+    "always": _read_bool,
+}
+
+
+def _webhooks(at: _At | None) -> tuple[Webhook, ...]:
+    """``webhooks: [{url, template, token_env, chat_id, events}]``."""
+    if at is None:
+        return ()
+    return tuple(_webhook(item) for item in _as_list(at))
+
+
+def _webhook(at: _At) -> Webhook:
+    mapping = _as_map(at, list(_WEBHOOK_FIELDS))
+    values = _read_fields(mapping, _WEBHOOK_FIELDS)
+    url_at = mapping.require("url")
+    if "{token}" in values["url"] and "token_env" not in values:
+        raise url_at.error("the URL has a {token} placeholder but no token_env names it")
+    telegram = values.get("template") == "telegram"
+    if telegram and "chat_id" not in values:
+        raise at.error("a telegram webhook needs chat_id", hint="the chat to post to")
+    if not telegram and "chat_id" in values:
+        raise mapping.require("chat_id").error("chat_id is only for template: telegram")
+    return Webhook(**values, line=at.line)
 
 
 def _notify(at: _At | None) -> Notify | None:
-    """``notify: {smtp: {...}, maintainers: [...]}``; the password stays in the environment."""
+    """``notify: {smtp, maintainers, webhooks}``; secrets stay in the environment."""
     if at is None:
         return None
-    mapping = _as_map(at, [*_NOTIFY_FIELDS, "smtp"])
-    smtp_at = mapping.require("smtp")
+    mapping = _as_map(at, [*_NOTIFY_FIELDS, "smtp", "webhooks"])
+    webhooks = _webhooks(mapping.get("webhooks"))
+    smtp_at = mapping.get("smtp")
+    if smtp_at is None:
+        if not webhooks:
+            raise at.error("notify: needs smtp: or webhooks:", hint="see notify: in README.md")
+        return Notify(None, **_read_fields(mapping, _NOTIFY_FIELDS), webhooks=webhooks)
     smtp = _as_map(smtp_at, list(_SMTP_FIELDS))
     values = _read_fields(smtp, _SMTP_FIELDS)
     for name in ("host", "sender"):
@@ -608,19 +704,32 @@ def _notify(at: _At | None) -> Notify | None:
             "user and password_env go together", hint="give both to log in, or neither"
         )
     extra = _read_fields(mapping, _NOTIFY_FIELDS)
-    return Notify(SmtpSettings(**values), **extra)
+    return Notify(SmtpSettings(**values), **extra, webhooks=webhooks)
 
 
-def _reports(at: _At | None, root: Path) -> ReportSettings:
-    """``reports: {templates: DIR}``; DIR is relative to sources.yaml."""
+def _reports(at: _At | None, root: Path, notify: Notify | None) -> ReportSettings:
+    """``reports: {templates: DIR, schedule: [...]}``; DIR is relative to sources.yaml."""
     if at is None:
         return ReportSettings()
-    mapping = _as_map(at, list(_REPORTS_FIELDS))
+    mapping = _as_map(at, [*_REPORTS_FIELDS, "schedule"])
     values = _read_fields(mapping, _REPORTS_FIELDS)
     templates = root / values["templates"] if "templates" in values else None
     if templates is not None and not templates.is_dir():
         raise mapping.require("templates").error(f"no such directory: {templates}")
-    return ReportSettings(templates=templates)
+    items = _as_list(mapping.require("schedule")) if mapping.get("schedule") else []
+    jobs = tuple(_report_job(item, notify) for item in items)
+    return ReportSettings(templates=templates, schedule=jobs)
+
+
+def _report_job(at: _At, notify: Notify | None) -> ReportJob:
+    """``{cron: "0 9 * * 1", formats: [html, atom], email: true, always: false}``."""
+    mapping = _as_map(at, list(_REPORT_JOB_FIELDS))
+    mapping.require("cron")
+    values = _read_fields(mapping, _REPORT_JOB_FIELDS)
+    if values.get("email") and (notify is None or notify.smtp is None):
+        hint = "configure notify: smtp: to mail digests"
+        raise mapping.require("email").error("email: true needs notify: smtp:", hint=hint)
+    return ReportJob(**values, line=at.line)
 
 
 # -- building the objects ------------------------------------------------------
@@ -635,7 +744,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     sources = _sources(top.require("sources"), defaults, hosts)
     guides = _guides(top.get("guides"), {s.id: s for s in sources})
     notify = _notify(top.get("notify"))
-    reports = _reports(top.get("reports"), Path(path).resolve().parent)
+    reports = _reports(top.get("reports"), Path(path).resolve().parent, notify)
     return Config(Path(path).resolve(), defaults, sources, guides, notify, reports)
 
 
@@ -765,20 +874,35 @@ def _guide_sources(at: _At, sources: Mapping[str, Source]) -> tuple[GuideSource,
         raise at.error("a guide must cite at least one source")
     cited: dict[str, GuideSource] = {}
     for item in items:
-        where, ident = _guide_source_id(item)
+        where, ident, claims = _guide_source_id(item)
         _check_cited(where, ident, sources, cited)
-        cited[ident] = GuideSource(ident, line=item.line)
+        cited[ident] = GuideSource(ident, line=item.line, claims=claims)
     return tuple(cited.values())
 
 
-def _guide_source_id(at: _At) -> tuple[_At, str]:
-    """A cited source is an id string or a mapping ``{source: ID}``."""
+def _guide_source_id(at: _At) -> tuple[_At, str, tuple[str, ...]]:
+    """A cited source is an id string or a mapping ``{source: ID, claims: [...]}``."""
     if isinstance(at.node, yaml.MappingNode):
-        where = _as_map(at, ("source",)).require("source")
-        return where, _read_str(where)
+        mapping = _as_map(at, ("source", "claims"))
+        where = mapping.require("source")
+        claims_at = mapping.get("claims")
+        claims = _read_claims(claims_at) if claims_at is not None else ()
+        return where, _read_str(where), claims
     if at.kind != "str":
         raise at.expected("a source id or a mapping with 'source'")
-    return at, _read_str(at)
+    return at, _read_str(at), ()
+
+
+def _read_claims(at: _At) -> tuple[str, ...]:
+    """Short quotes of the source that the guide relies on; each must have a word."""
+    claims: list[str] = []
+    for item, text in _read_strings(at):
+        if not any(char.isalnum() for char in text):
+            raise item.error("a claim must quote some words or numbers of the source")
+        if text in claims:
+            raise item.error(f"claim {text!r} is listed twice")
+        claims.append(text)
+    return tuple(claims)
 
 
 def _check_cited(

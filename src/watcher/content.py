@@ -8,6 +8,10 @@ first bytes) picks the path:
 - json: pretty-printed with sorted keys (reordering is not a change);
 - text: decode -> normalize.
 
+Normalizing includes the default noise filter (:mod:`watcher.noise`): view
+counters and "updated"/"published" stamps never make a change, with no
+configuration.
+
 Every path ends with the quality gate on the text (empty, or far smaller
 than the last good version). A response the gate rejects raises
 :class:`~watcher.errors.QualityError`: it is source health, never a change.
@@ -25,6 +29,7 @@ from . import extract, normalize, pdf, quality
 from .decode import decode_body
 from .errors import DecodeError, EmptyContentError, HTTPStatusError, QualityError, SourceError
 from .models import Fetched, Source
+from .noise import default_noise
 
 EXTRACTOR_VERSION = 2
 
@@ -168,7 +173,8 @@ def _pretty_json(text: str, url: str) -> str:
 
 
 def _normalized(source: Source, text: str, url: str) -> str:
-    result = normalize.normalize(text, source.ignore)
+    """Canonical text without the source's ``ignore`` matches nor the default noise."""
+    result = default_noise(normalize.normalize(text, source.ignore))
     if not result:
         raise EmptyContentError(
             "no text left after normalization", url=url, hint="check the source's `ignore` patterns"

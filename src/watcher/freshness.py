@@ -15,14 +15,25 @@ A change that is reverted before anyone reviews it (current content equals
 the pin) leaves the guide fresh. A source that moved (permanent redirect)
 is a warning, not a state. Pure: states, reviews and ``now`` come in as
 parameters, so tests can move the clock.
+
+Given a reader of version texts, each cited source is also assessed from
+its pinned text to its current one (:mod:`watcher.assessment`): a changed
+source's reason carries a severity (cosmetic, minor, major) and the
+reasons for it, and a claim of the guide that is modified or missing is a
+"needs review" reason of its own, of major severity, listed first. Claims
+are computed from the committed texts each time, so ``watcher ci`` sees
+them on a fresh clone with no extra state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
+from .assessment import Assessment, assess_versions, rank
+from .errors import StoreError
 from .models import Config, Guide, Source
 from .store.reviews import DISMISS, GuideReviews, Pin
 from .store.state import SourceState
@@ -37,16 +48,30 @@ MOVED = "moved"
 INSECURE = "insecure"
 
 SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
+CLAIMS = "claims"
+"""``Reason.kind`` of a claim modified or missing (its state is needs review)."""
+
+
+class VersionReader(Protocol):
+    """Reads version texts: ``(source id, hash) -> text`` (the snapshot store)."""
+
+    def read_version(self, source_id: str, content_hash: str) -> str: ...
 
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a guide is in its state, and the one thing to do about it."""
+    """Why a guide is in its state, and the one thing to do about it.
+
+    ``severity`` (cosmetic, minor, major) is set on needs-review reasons whose
+    change was assessed; ``kind`` is :data:`CLAIMS` for a claim problem.
+    """
 
     state: str
     source: str | None
     text: str
     action: str
+    severity: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +90,7 @@ class SourceVerdict:
     unverified: bool = False
     moved_to: str | None = None
     insecure: bool = False
+    assessment: Assessment | None = None
 
     @property
     def changed(self) -> bool:
@@ -97,6 +123,17 @@ class GuideVerdict:
     @property
     def warnings(self) -> tuple[Reason, ...]:
         return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED, INSECURE))
+
+    @property
+    def severity(self) -> str | None:
+        """The highest severity of the guide's needs-review reasons (None if unassessed)."""
+        found = [r.severity for r in self.reasons if r.state == NEEDS_REVIEW and r.severity]
+        return max(found, key=rank) if found else None
+
+    @property
+    def claim_problems(self) -> tuple[Reason, ...]:
+        """Claims of the guide modified or missing in their source."""
+        return tuple(r for r in self.reasons if r.kind == CLAIMS)
 
     def has(self, state: str) -> bool:
         """True if any reason of this kind applies (not only the overall state)."""
@@ -142,8 +179,9 @@ def guide_verdict(
     states: Mapping[str, SourceState],
     reviews: GuideReviews,
     now: datetime,
+    versions: VersionReader | None = None,
 ) -> GuideVerdict:
-    """The state of ``guide`` at ``now``."""
+    """The state of ``guide`` at ``now``; with ``versions``, changes and claims are assessed."""
     pins = reviews.pins()
     verdicts = tuple(
         source_verdict(
@@ -151,10 +189,31 @@ def guide_verdict(
         )
         for sid in guide.source_ids
     )
+    if versions is not None:
+        verdicts = tuple(
+            _assessed(config.source(v.source), v, config.claims(guide.id, v.source), versions)
+            for v in verdicts
+        )
     signoff = reviews.last_signoff or _first_baseline(verdicts)
     reasons = _source_reasons(guide, verdicts, states) + _guide_reasons(guide, signoff, now)
     state = next((s for s in SEVERITY if any(r.state == s for r in reasons)), FRESH)
     return GuideVerdict(guide.id, state, verdicts, reasons, reviews.last_signoff)
+
+
+def _assessed(
+    source: Source, verdict: SourceVerdict, claims: tuple[str, ...], versions: VersionReader
+) -> SourceVerdict:
+    """The verdict with its pinned -> current assessment, when there is something to say."""
+    if verdict.current is None or not (verdict.changed or claims):
+        return verdict
+    old = verdict.pinned if verdict.changed and verdict.pinned else verdict.current
+    try:
+        assessment = assess_versions(
+            source, old, verdict.current, claims, lambda h: versions.read_version(source.id, h)
+        )
+    except StoreError:
+        return verdict  # a missing version file: the change is still reported, unassessed
+    return replace(verdict, assessment=assessment)
 
 
 def _first_baseline(verdicts: tuple[SourceVerdict, ...]) -> datetime | None:
@@ -169,7 +228,8 @@ def _source_reasons(
     for verdict in verdicts:
         state = states.get(verdict.source) or SourceState(source=verdict.source)
         reasons.extend(_reasons_for(guide, verdict, state))
-    return tuple(reasons)
+    claims = [r for v in verdicts if (r := _claims_reason(guide, v)) is not None]
+    return tuple(claims + reasons)
 
 
 def _reasons_for(guide: Guide, verdict: SourceVerdict, state: SourceState) -> list[Reason]:
@@ -204,11 +264,45 @@ def _changed_reason(guide: Guide, verdict: SourceVerdict) -> Reason:
         f"{verdict.source} changed since {_at(verdict.changed_since)} "
         f"({verdict.pinned} -> {verdict.current}; pinned: {_pin_words(verdict)})"
     )
-    action = (
+    assessment = verdict.assessment
+    if assessment is not None and assessment.severity is not None:
+        text += f"; {assessment.severity}: {'; '.join(assessment.reasons[:_REASONS_SHOWN])}"
+        if assessment.law:
+            text += f"; by article: {'; '.join(assessment.law)}"
+        if assessment.claims and not assessment.claim_problems:
+            text += f"; {assessment.claims_summary}"
+    severity = assessment.severity if assessment is not None else None
+    return Reason(NEEDS_REVIEW, verdict.source, text, _review_action(guide, verdict), severity)
+
+
+_REASONS_SHOWN = 3
+
+
+def _review_action(guide: Guide, verdict: SourceVerdict) -> str:
+    return (
         f"`watcher diff {verdict.source} --since-review {guide.id}`, update the guide, then "
         f"`watcher review {guide.id} --by NAME --note TEXT`"
     )
-    return Reason(NEEDS_REVIEW, verdict.source, text, action)
+
+
+def _claims_reason(guide: Guide, verdict: SourceVerdict) -> Reason | None:
+    """A claim of the guide modified or missing: needs review, major, listed first."""
+    assessment = verdict.assessment
+    if assessment is None or not assessment.claim_problems:
+        return None
+    found = [f"now «{r.found}»" for r in assessment.claim_problems if r.found is not None]
+    text = "; ".join([f"{verdict.source}: {assessment.claims_summary}", *found])
+    if verdict.changed:
+        action = (
+            f"`watcher diff {verdict.source} --since-review {guide.id}`, update the guide and "
+            f"its claims in sources.yaml, then `watcher review {guide.id} --by NAME --note TEXT`"
+        )
+    else:
+        action = (
+            f"the page never said it: correct the claim under guide {guide.id} in sources.yaml, "
+            f"or the guide"
+        )
+    return Reason(NEEDS_REVIEW, verdict.source, text, action, "major", CLAIMS)
 
 
 def _pin_words(verdict: SourceVerdict) -> str:
@@ -236,9 +330,12 @@ def all_verdicts(
     states: Mapping[str, SourceState],
     reviews: Mapping[str, GuideReviews],
     now: datetime,
+    versions: VersionReader | None = None,
 ) -> list[GuideVerdict]:
-    """Every guide's verdict, in configuration order."""
+    """Every guide's verdict, in configuration order (assessed when ``versions`` is given)."""
     return [
-        guide_verdict(guide, config, states, reviews.get(guide.id) or GuideReviews(guide.id), now)
+        guide_verdict(
+            guide, config, states, reviews.get(guide.id) or GuideReviews(guide.id), now, versions
+        )
         for guide in config.guides
     ]

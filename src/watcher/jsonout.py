@@ -7,23 +7,40 @@ field is never renamed, retyped or removed. Times are ISO 8601 in UTC.
 ``watcher.check/1``::
 
     {"schema": "watcher.check/1", "started": TIME, "finished": TIME,
-     "counts": {"checked", "unchanged", "changed", "baseline", "failed": INT},
+     "counts": {"checked", "unchanged", "changed", "reverted", "baseline",
+                "failed": INT},
      "guides_flagged": [GUIDE_ID, ...],
-     "sources": [{"id", "outcome": "baseline|unchanged|changed|failed",
+     "sources": [{"id", "outcome": "baseline|unchanged|changed|reverted|failed",
                   "at", "old_hash", "new_hash", "status", "final_url",
                   "not_modified", "duration_ms", "error_kind", "error",
                   "consecutive_failures", "newly_failing", "recovered",
                   "rebased", "flagged": [GUIDE_ID],
                   "diff": null | {"lines_added", "lines_removed",
                                   "words_added", "words_removed",
-                                  "changed_ratio"}}]}
+                                  "changed_ratio"},
+                  "severity": null | "cosmetic|minor|major",
+                  "reasons": [TEXT], "law": [TEXT], "unconfirmed": BOOL,
+                  "claims": [{"guide", "summary",
+                              "results": [{"claim", "status":
+                                  "intact|moved|modified|missing",
+                                  "old_line", "new_line", "found",
+                                  "words": [{"op", "text"}], "score"}]}]}]}
+
+``reverted`` (flapping: back to one of the last versions, see
+:mod:`watcher.pipeline`), ``severity``, ``reasons``, ``law`` (changes per
+article of a ``structure: law`` source), ``claims`` (each citing guide's
+claims against its pinned version, on every successful check) and
+``unconfirmed`` (a change that did not hold on the ``confirm`` re-fetch)
+were added within version 1.
 
 ``watcher.status/1``::
 
     {"schema": "watcher.status/1",
      "guides": [{"id", "title",
                  "state": "broken|needs review|unverified|overdue|fresh",
-                 "reasons": [{"state", "source", "text", "action"}],
+                 "severity": null | "cosmetic|minor|major",
+                 "reasons": [{"state", "source", "text", "action",
+                              "severity", "kind": null | "claims"}],
                  "unreviewed", "last_signoff",
                  "sources": [{"id", "pinned", "current",
                               "pin_kind": "baseline|review|dismiss",
@@ -56,7 +73,8 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def check_result(run: RunResult) -> dict[str, Any]:
-    counts = {o: run.count(o) for o in ("unchanged", "changed", "baseline", "failed")}
+    outcomes = ("unchanged", "changed", "reverted", "baseline", "failed")
+    counts = {o: run.count(o) for o in outcomes}
     return {
         "schema": CHECK_SCHEMA,
         "started": _time(run.started),
@@ -92,8 +110,16 @@ def _guide(verdict: GuideVerdict, title: str) -> dict[str, Any]:
         "id": verdict.guide,
         "title": title,
         "state": verdict.state,
+        "severity": verdict.severity,
         "reasons": [
-            {"state": r.state, "source": r.source, "text": r.text, "action": r.action}
+            {
+                "state": r.state,
+                "source": r.source,
+                "text": r.text,
+                "action": r.action,
+                "severity": r.severity,
+                "kind": r.kind,
+            }
             for r in verdict.reasons
         ],
         "unreviewed": verdict.unreviewed,

@@ -15,6 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 EMPTY_HEADERS: Mapping[str, str] = MappingProxyType({})
+DEFAULT_TIMEZONE = "Europe/Moscow"
+ALERT_EVENTS = ("needs-review", "broken", "claim-missing", "recovered")
+"""Every kind of immediate notification, in the words of ``notify: webhooks: events``."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Defaults:
     email: str | None = None
     min_size_ratio: float = 0.3
     allow_private: bool = False
+    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,14 @@ class Source:
     email: str | None = None
     min_size_ratio: float = 0.3
     allow_private: bool = False
+    timezone: str = DEFAULT_TIMEZONE
+    schedule: str | None = None
     format: str = "auto"
     notes: str = ""
+    minor: tuple[re.Pattern[str], ...] = ()
+    structure: str | None = None  # "law": changes are reported per article
+    confirm: int = 0
+    confirm_delay: timedelta = timedelta(seconds=30)
     line: int = 0
 
     @property
@@ -87,10 +97,11 @@ class Source:
 
 @dataclass(frozen=True)
 class GuideSource:
-    """One entry of a guide's ``sources:`` list."""
+    """One entry of a guide's ``sources:`` list, with the quotes the guide relies on."""
 
     source: str
     line: int = 0
+    claims: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,18 +134,53 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
-class Notify:
-    """The ``notify:`` section: the SMTP server and the maintainers' addresses."""
+class Webhook:
+    """One ``notify: webhooks:`` entry: a JSON POST per alert of the listed ``events``.
 
-    smtp: SmtpSettings
+    The token is never stored: ``token_env`` names the environment variable
+    holding it. It replaces ``{token}`` in ``url`` (Slack, Mattermost and
+    Telegram put the secret in the address), else it is sent as a bearer token.
+    """
+
+    url: str
+    template: str = "generic"  # generic, slack, mattermost or telegram
+    token_env: str | None = None
+    chat_id: str | None = None  # telegram only
+    events: tuple[str, ...] = ALERT_EVENTS
+    line: int = 0
+
+    @property
+    def channel(self) -> str:
+        """Stable name of this channel in the alert record (never holds the token)."""
+        return f"webhook:{self.url}"
+
+
+@dataclass(frozen=True)
+class Notify:
+    """The ``notify:`` section: SMTP, the maintainers' addresses and webhooks."""
+
+    smtp: SmtpSettings | None = None
     maintainers: tuple[str, ...] = ()
+    webhooks: tuple[Webhook, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One ``reports: schedule:`` entry: write (and maybe mail) a digest on a cron."""
+
+    cron: str
+    formats: tuple[str, ...] = ("html", "md", "json", "atom")
+    email: bool = False
+    always: bool = False
+    line: int = 0
 
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """The ``reports:`` section; ``templates`` overrides the packaged templates."""
+    """The ``reports:`` section: template overrides and scheduled digests."""
 
     templates: Path | None = None
+    schedule: tuple[ReportJob, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +219,13 @@ class Config:
 
     def guides_citing(self, source_id: str) -> tuple[Guide, ...]:
         return tuple(g for g in self.guides if source_id in g.source_ids)
+
+    def claims(self, guide_id: str, source_id: str) -> tuple[str, ...]:
+        """The claims ``guide_id`` quotes from ``source_id`` (none if it lists none)."""
+        for entry in self.guide(guide_id).sources:
+            if entry.source == source_id:
+                return entry.claims
+        return ()
 
 
 @dataclass(frozen=True)

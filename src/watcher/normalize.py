@@ -16,7 +16,7 @@ import hashlib
 import re
 import unicodedata
 
-NORMALIZER_VERSION = 1
+NORMALIZER_VERSION = 2  # 2: content.py adds the default noise filter (noise.py)
 
 _IGNORE_ROUNDS = 5
 

@@ -76,7 +76,7 @@ def _subject(digest: Digest, about: str) -> str:
 
 
 def message(mail: Mail, smtp: SmtpSettings) -> EmailMessage:
-    """The MIME message: plain text first, the HTML digest as the alternative."""
+    """The MIME message: plain text first, the HTML (if any) as the alternative."""
     msg = EmailMessage()
     msg["From"] = smtp.sender
     msg["To"] = ", ".join(mail.to)
@@ -85,7 +85,8 @@ def message(mail: Mail, smtp: SmtpSettings) -> EmailMessage:
     msg["Message-ID"] = make_msgid(domain=_domain(smtp.sender))
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(mail.text)
-    msg.add_alternative(mail.html, subtype="html")
+    if mail.html:
+        msg.add_alternative(mail.html, subtype="html")
     return msg
 
 
@@ -98,6 +99,8 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
     if not mails:
         return 0
     smtp = notify.smtp
+    if smtp is None:
+        raise UsageError("mailing needs notify: smtp: in sources.yaml", hint="see README.md")
     password = _password(smtp)
     try:
         with _connect(smtp) as client:
@@ -107,7 +110,7 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
                 client.send_message(message(mail, smtp))
     except (smtplib.SMTPException, OSError) as exc:
         raise NotifyError(
-            f"cannot send the digest through {smtp.host}:{smtp.port}: {exc}",
+            f"cannot send mail through {smtp.host}:{smtp.port}: {exc}",
             hint="check notify: smtp: in sources.yaml and the password variable",
         ) from exc
     return len(mails)

@@ -1,24 +1,41 @@
 """One run of ``watcher check``: the stages, in order, for every source.
 
 For each source: fetch -> decode -> extract -> normalize -> compare with
-the current version -> store -> diff -> flag the guides that cite it. A
-failure at any stage is recorded for that source alone; it never aborts
-the run, never replaces the stored snapshot and never counts as a change.
+the current version -> (confirm) -> store -> diff -> assess -> flag the
+guides that cite it. A failure at any stage is recorded for that source
+alone; it never aborts the run, never replaces the stored snapshot and never
+counts as a change.
+
+Noise that survives normalizing is kept out of the editor's way here:
+
+- **flapping**: a new text equal to one of the :data:`REVERSION_WINDOW`
+  versions before the current one is stored with the outcome ``reverted``,
+  not reported as a change and flagging nobody, unless the version it
+  leaves is the one a citing guide is pinned to (then it is a change away
+  from what the editor verified);
+- **confirm**: a source with ``confirm: N`` is fetched N more times,
+  ``confirm_delay`` apart, before a change is stored; a change that does
+  not hold is not recorded (``unconfirmed``).
+
+Every change is assessed (severity, reasons, law units) and every success
+checks the claims of the citing guides against their pinned versions.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
 
 from . import normalize
+from .assessment import GuideClaims, assess_texts
+from .claims import check_claims, summary
 from .content import Body, Rendered, explain_status, render, render_fetched, rules_fingerprint
 from .diff import diff_texts
-from .errors import HTTPStatusError, SourceError
+from .errors import HTTPStatusError, SourceError, StoreError
 from .fetch import Fetcher, Validators
 from .freshness import source_verdict
 from .models import Diff, Fetched, Source
@@ -28,7 +45,10 @@ from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
 BASELINE = "baseline"
 UNCHANGED = "unchanged"
 CHANGED = "changed"
+REVERTED = "reverted"
 FAILED = "failed"
+REVERSION_WINDOW = 3
+"""Versions before the current one that a reversion may return to (flapping)."""
 
 Clock = Callable[[], datetime]
 
@@ -58,6 +78,11 @@ class SourceResult:
     recovered: bool = False
     rebased: bool = False
     flagged: tuple[str, ...] = ()
+    severity: str | None = None
+    reasons: tuple[str, ...] = ()
+    law: tuple[str, ...] = ()
+    claims: tuple[GuideClaims, ...] = ()
+    unconfirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +184,32 @@ async def check_source(
         return record_failure(project, source, state, explain_status(source, exc), clock(), rebased)
     except SourceError as exc:
         return record_failure(project, source, state, exc, clock(), rebased)
+    if rendered is not None and await _unconfirmed(project, fetcher, source, state, rendered):
+        # Forget the validators too: a 304 must not stand for a text never stored.
+        fetched = replace(fetched, etag=None, last_modified=None)
+        return record_success(
+            project, source, state, fetched, None, clock(), rebased, unconfirmed=True
+        )
     return record_success(project, source, state, fetched, rendered, clock(), rebased)
+
+
+async def _unconfirmed(
+    project: Project, fetcher: Fetcher, source: Source, state: SourceState, rendered: Rendered
+) -> bool:
+    """With ``confirm: N``, a change must hold for N more fetches, ``confirm_delay`` apart."""
+    candidate = normalize.content_hash(rendered.text)
+    if not source.confirm or state.current in (None, candidate):
+        return False
+    for _ in range(source.confirm):
+        await asyncio.sleep(source.confirm_delay.total_seconds())
+        try:
+            again = await fetcher.fetch(source, None)
+            text = render_fetched(source, again, _current_size(project, state)).text
+        except SourceError:
+            return True  # not confirmed; the next check looks again
+        if normalize.content_hash(text) != candidate:
+            return True
+    return False
 
 
 def _current_size(project: Project, state: SourceState) -> int | None:
@@ -290,13 +340,17 @@ def record_success(
     rendered: Rendered | None,
     at: datetime,
     rebased: bool,
+    *,
+    unconfirmed: bool = False,
 ) -> SourceResult:
-    """Store a new version when the text is new; flag the citing guides."""
+    """Store a new version when the text is new; assess it; flag the citing guides."""
     text = rendered.text if rendered is not None else None
     old_hash = state.current
     recovered = state.consecutive_failures >= source.fail_after
     new_hash = old_hash if text is None else normalize.content_hash(text)
     outcome = _outcome(old_hash, new_hash)
+    if outcome == CHANGED and _reverts(project, source, state, old_hash, new_hash):
+        outcome = REVERTED
     diff = None
     with project.journal.transaction() as tx:
         if outcome != UNCHANGED and rendered is not None and new_hash is not None:
@@ -322,7 +376,7 @@ def record_success(
         elif changed:
             tx.add_version(state, len(state.versions) - 1)
         project.store.save_state(state, current_changed=changed or rebased)
-    return SourceResult(
+    result = SourceResult(
         source=source.id,
         outcome=outcome,
         at=at,
@@ -336,7 +390,83 @@ def record_success(
         recovered=recovered,
         rebased=rebased,
         flagged=_flagged(project, source, state) if outcome == CHANGED else (),
+        unconfirmed=unconfirmed,
     )
+    return _with_signal(project, source, state, result, text, diff)
+
+
+def _reverts(
+    project: Project, source: Source, state: SourceState, old_hash: str | None, new_hash: str | None
+) -> bool:
+    """Flapping: back to a recent version, and not away from a version a guide is pinned to."""
+    recent = {v.hash for v in state.versions[-1 - REVERSION_WINDOW : -1]}
+    return new_hash in recent and old_hash not in _pinned(project, source, state).values()
+
+
+def _pinned(project: Project, source: Source, state: SourceState) -> dict[str, str]:
+    """Guide id -> the version of ``source`` it is pinned to (its baseline if never reviewed)."""
+    pins = {}
+    for guide in project.config.guides_citing(source.id):
+        pin = project.reviews.load(guide.id).pins().get(source.id)
+        pinned = state.resolve(pin.hash) if pin else state.baseline
+        if pinned is not None:
+            pins[guide.id] = pinned
+    return pins
+
+
+def _with_signal(
+    project: Project,
+    source: Source,
+    state: SourceState,
+    result: SourceResult,
+    text: str | None,
+    diff: Diff | None,
+) -> SourceResult:
+    """The result with its change assessed and the citing guides' claims checked."""
+    config = project.config
+    quoting = {g.id: config.claims(g.id, source.id) for g in config.guides_citing(source.id)}
+    quoting = {guide: claims for guide, claims in quoting.items() if claims}
+    changed = result.outcome in (CHANGED, REVERTED) and result.old_hash is not None
+    if state.current is None or not (quoting or changed):
+        return result
+    store = project.store
+    new_text = text if text is not None else store.read_version(source.id, state.current)
+    pins = _pinned(project, source, state) if quoting else {}
+    checked = tuple(
+        _guide_claims(project, source.id, guide, pins.get(guide), claims, new_text)
+        for guide, claims in quoting.items()
+    )
+    if not changed:
+        return replace(result, claims=checked)
+    every_claim = tuple(dict.fromkeys(c for claims in quoting.values() for c in claims))
+    old_text = store.read_version(source.id, result.old_hash or "")
+    assessment = assess_texts(source, old_text, new_text, every_claim, diff=diff)
+    return replace(
+        result,
+        severity=assessment.severity,
+        reasons=assessment.reasons,
+        law=assessment.law,
+        claims=checked,
+    )
+
+
+def _guide_claims(
+    project: Project,
+    source_id: str,
+    guide_id: str,
+    pinned: str | None,
+    claims: tuple[str, ...],
+    text: str,
+) -> GuideClaims:
+    """One guide's claims in ``text``, compared with the version the guide is pinned to."""
+    old: str | None = text
+    if pinned is not None:
+        try:
+            old = project.store.read_version(source_id, pinned)
+        except StoreError:
+            old = None
+    results = check_claims(old, text, claims)
+    return GuideClaims(guide_id, summary(results), results)
 
 
 def _outcome(old_hash: str | None, new_hash: str | None) -> str:

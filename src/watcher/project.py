@@ -83,8 +83,11 @@ class Project:
         return {guide.id: self.reviews.load(guide.id) for guide in self.config.guides}
 
     def verdicts(self, now: datetime) -> list[GuideVerdict]:
-        """Every guide's freshness at ``now``, from the committed state alone."""
-        return all_verdicts(self.config, self.states(), self.all_reviews(), now)
+        """Every guide's freshness at ``now``, from the committed state alone.
+
+        Changes and claims are assessed from the pinned and current texts.
+        """
+        return all_verdicts(self.config, self.states(), self.all_reviews(), now, self.store)
 
     def close(self) -> None:
         if self._journal is not None:

@@ -20,7 +20,7 @@ from rich.text import Text
 
 from .freshness import GuideVerdict
 from .models import Diff, Line
-from .pipeline import CHANGED, FAILED, RunResult, SourceResult
+from .pipeline import CHANGED, FAILED, REVERTED, RunResult, SourceResult
 from .store import SourceState
 
 STATE_STYLES = {
@@ -35,7 +35,9 @@ OUTCOME_STYLES = {
     "failed": "red",
     "baseline": "cyan",
     "unchanged": "green",
+    "reverted": "dim",
 }
+SEVERITY_STYLES = {"major": "bold red", "minor": "yellow", "cosmetic": "dim"}
 
 
 class Advance(Protocol):
@@ -88,6 +90,8 @@ def check_summary(console: Console, run: RunResult) -> None:
 def _counts(run: RunResult) -> str:
     parts = [f"{len(run.results)} checked"]
     parts += [f"{run.count(o)} {o}" for o in ("unchanged", "changed", "baseline", "failed")]
+    if run.count(REVERTED):
+        parts.append(f"{run.count(REVERTED)} reverted (flapping, not reported as changes)")
     flagged = len(run.flagged_guides)
     parts.append(f"{flagged} guide{'' if flagged == 1 else 's'} flagged")
     return ", ".join(parts)
@@ -99,7 +103,8 @@ def _check_table(console: Console, run: RunResult) -> None:
         table.add_column(column)
     for result in run.results:
         style = OUTCOME_STYLES.get(result.outcome, "")
-        table.add_row(result.source, Text(result.outcome, style=style), _detail(result))
+        detail = "\n".join([_detail(result), *_signal_lines(result)])
+        table.add_row(result.source, Text(result.outcome, style=style), detail)
     console.print(table)
     console.print(_counts(run))
     _flag_lines(console, run)
@@ -108,8 +113,14 @@ def _check_table(console: Console, run: RunResult) -> None:
 def _check_plain(console: Console, run: RunResult) -> None:
     console.print(f"watcher check: {_counts(run)}")
     for result in run.results:
-        if result.outcome in (CHANGED, FAILED) or result.newly_failing or result.recovered:
+        if (
+            result.outcome in (CHANGED, REVERTED, FAILED)
+            or result.newly_failing
+            or result.recovered
+        ):
             console.print(f"  {result.source}: {result.outcome}: {_detail(result)}", markup=False)
+        for line in _signal_lines(result):
+            console.print(f"    {line}", markup=False)
     _flag_lines(console, run)
 
 
@@ -131,16 +142,36 @@ def _detail(result: SourceResult) -> str:
         return f"{result.error}{note}"
     if result.outcome == CHANGED and result.diff is not None:
         stats = result.diff.stats
+        severity = f" [{result.severity}]" if result.severity else ""
         return (
             f"{result.old_hash} -> {result.new_hash}: +{stats.lines_added} -{stats.lines_removed} "
-            f"lines ({stats.changed_ratio:.0%} of words)"
+            f"lines ({stats.changed_ratio:.0%} of words){severity}"
         )
+    if result.outcome == REVERTED:
+        return f"{result.old_hash} -> {result.new_hash}: back to a recent version, not a new change"
     detail = "304 not modified" if result.not_modified else (result.new_hash or "")
     if result.recovered:
         detail += " (recovered)"
     if result.rebased:
         detail += " (re-based after a rule change)"
+    if result.unconfirmed:
+        detail += " (a change was seen but did not hold on the confirming fetch)"
     return detail
+
+
+def _signal_lines(result: SourceResult) -> list[str]:
+    """Why a change matters, article by article, and each guide's claims."""
+    lines = []
+    if result.outcome == CHANGED:
+        lines += [f"- {reason}" for reason in result.reasons[:_REASONS_SHOWN]]
+        lines += [f"- {unit}" for unit in result.law]
+    for claims in result.claims:
+        if result.outcome == CHANGED or not claims.ok:
+            lines.append(f"claims of {claims.guide}: {claims.summary}")
+    return lines
+
+
+_REASONS_SHOWN = 5
 
 
 # ---------------------------------------------------------------------------
@@ -155,6 +186,8 @@ def guide_table(
         table.add_column(column, overflow="fold")
     for verdict in verdicts:
         state = Text(verdict.state, style=STATE_STYLES.get(verdict.state, ""))
+        if verdict.severity:
+            state.append(f"\n{verdict.severity}", style=SEVERITY_STYLES.get(verdict.severity, ""))
         lines = [f"{r.text}\n  -> {r.action}" for r in verdict.reasons]
         reasons = "\n".join([*lines, _baseline_note(verdict)]).strip()
         table.add_row(f"{verdict.guide}\n{titles.get(verdict.guide, '')}", state, escape(reasons))

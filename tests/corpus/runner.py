@@ -2,9 +2,10 @@
 
 Shared by ``tests/test_corpus.py`` and ``bench/bench_signal.py``. A pair is
 a folder with ``before.html``, ``after.html`` and ``expect.yaml``; each page
-goes through extract -> normalize -> the default noise filter (at most one
-``select`` per site, no ``ignore`` rules), then diff, claims, significance
-and, for ``structure: law``, the per-unit law changes.
+goes through the pipeline's own rendering (``content.render``: decode ->
+extract -> normalize -> the default noise filter; at most one ``select`` per
+site, no ``ignore`` rules), then diff, claims, significance and, for
+``structure: law``, the per-unit law changes.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from typing import Any
 import yaml
 
 from watcher.claims import ClaimResult, check_claims
+from watcher.content import Body
+from watcher.content import render as render_body
 from watcher.diff import diff_texts
-from watcher.extract import extract_text
 from watcher.legal import LawChanges, law_changes
-from watcher.models import Diff
-from watcher.noise import default_noise
-from watcher.normalize import normalize
+from watcher.models import Diff, Source
 from watcher.significance import Significance, assess
 
 CORPUS = Path(__file__).parent
@@ -54,8 +54,9 @@ def pairs(half: str) -> list[Path]:
 def render(html: str, expect: dict[str, Any]) -> str:
     """Snapshot text of a page, as the pipeline makes it with the pair's settings."""
     select = (expect["select"],) if expect.get("select") else ()
-    text = extract_text(html, base_url=expect["url"], select=select)
-    return default_noise(normalize(text))
+    source = Source(id="corpus", url=expect["url"], title="corpus", select=select, format="html")
+    body = Body(html.encode("utf-8"), "text/html", "utf-8", expect["url"])
+    return render_body(source, body).text
 
 
 def run_pair(folder: Path) -> Outcome:

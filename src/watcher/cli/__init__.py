@@ -1,7 +1,7 @@
 """The ``watcher`` command line: parse -> call the library -> render.
 
 Commands live in modules by the user they serve: ``runs`` (check, demo),
-``inspect`` (status, diff, history, validate), ``gate`` (review, ci) and
+``daemon`` (run), ``inspect`` (status, diff, history, validate), ``gate`` (review, ci) and
 ``admin`` (rename-source, reindex). Only the CLI prints or exits.
 
 Exit codes, the same for every command:
@@ -25,10 +25,10 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
-from . import admin, gate, inspect, report, runs
+from . import admin, daemon, gate, inspect, report, runs
 from .common import cli
 
-for _module in (runs, inspect, gate, report, admin):
+for _module in (runs, daemon, inspect, gate, report, admin):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

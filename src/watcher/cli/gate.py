@@ -16,6 +16,7 @@ from ..errors import EXIT_POLICY, UsageError
 from ..pipeline import run_check, utcnow
 from ..project import Project
 from ..review import SignOff, sign_off, sign_off_all
+from ..significance import SEVERITIES
 from ..store import project_lock
 from .common import Context, at_option, now_or, pass_ctx, wait_option
 
@@ -94,6 +95,13 @@ def _echo_sign_off(result: SignOff) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write JUnit XML here (one test case per guide).",
 )
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Fail only on changes of this severity or more; lesser ones only warn "
+    "(the guide still needs review). Claims modified or missing are always major.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (watcher.ci/1).")
 @click.option("--check", "check_first", is_flag=True, help="Run `watcher check` first (network).")
 @click.option("--offline", is_flag=True, help="Only evaluate the committed state (the default).")
@@ -103,6 +111,7 @@ def ci_command(
     ctx: Context,
     fail_on: str,
     junit: Path | None,
+    min_severity: str | None,
     as_json: bool,
     check_first: bool,
     offline: bool,
@@ -122,7 +131,8 @@ def ci_command(
         with project_lock(project.root, "ci --check"):
             asyncio.run(run_check(project, project.config.sources))
     now = now_or(at)
-    result = ci.evaluate(project.config, project.verdicts(now), states_to_fail, now)
+    verdicts = project.verdicts(now)
+    result = ci.evaluate(project.config, verdicts, states_to_fail, now, min_severity)
     _print_ci(project, result, junit, as_json)
     if not result.passed:
         sys.exit(EXIT_POLICY)

@@ -13,6 +13,7 @@ from ..project import Project
 from ..report.digest import Digest, build_digest, load_history
 from ..report.output import FORMATS, load_state, parse_formats, period_start, write_report
 from ..report.render import Renderer
+from ..significance import SEVERITIES
 from ..store import project_lock
 from .common import Context, at_option, now_or, pass_ctx, wait_option
 
@@ -40,6 +41,13 @@ _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
     default=None,
     help="Output folder [default: reports/ beside sources.yaml].",
 )
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITIES),
+    default=None,
+    help="Show only changes of this severity or more (the others are counted, and their "
+    "guides still need review).",
+)
 @click.option("--email", is_flag=True, help="Mail each owner their guides, maintainers health.")
 @click.option("--always", is_flag=True, help="With --email: mail even when nothing needs anyone.")
 @at_option
@@ -50,6 +58,7 @@ def report(
     since: str | None,
     formats: str,
     out: Path | None,
+    min_severity: str | None,
     email: bool,
     always: bool,
     at: datetime | None,
@@ -70,7 +79,8 @@ def report(
     renderer = Renderer(project.config.reports.templates)
     with project_lock(project.root, "report", wait=wait):
         start = period_start(_since(since), load_state(out_dir), until)
-        digest = build_digest(load_history(project), start, until, generated=until)
+        history = load_history(project)
+        digest = build_digest(history, start, until, generated=until, min_severity=min_severity)
         titles = {g.id: g.title for g in project.config.guides}
         written = write_report(digest, renderer, out_dir, chosen, titles)
     click.echo(f"digest for {start:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC:")

@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .. import jsonout, terminal
+from .. import alerts, jsonout, terminal
 from ..errors import EXIT_ALL_FAILED
-from ..pipeline import RunResult, run_check, select_sources
+from ..pipeline import RunResult, run_check, select_sources, utcnow
 from ..store import project_lock
 from .common import Context, pass_ctx, wait_option
 
@@ -70,7 +70,10 @@ def check(
         terminal.progress(bar_console, len(selected)) as advance,
     ):
         run = asyncio.run(run_check(project, selected, on_result=advance))
+        delivery = alerts.dispatch(project, utcnow()) if project.config.notify else None
     _print_check(console, run, quiet=quiet, as_json=as_json)
+    if delivery is not None:
+        _print_alerts(delivery, quiet=quiet)
     if run.all_failed:
         sys.exit(EXIT_ALL_FAILED)
 
@@ -80,6 +83,15 @@ def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool
         click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
     elif not quiet or run.noteworthy:
         terminal.check_summary(console, run)
+
+
+def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
+    """Alerts go to stderr, so stdout stays the check's (and ``--json``'s)."""
+    for channel, key in delivery.sent:
+        if not quiet:
+            click.echo(f"notify: sent {key} to {channel}", err=True)
+    for channel, error in delivery.failed:
+        click.echo(f"watcher: warning: notify: {channel}: {error} (retried next check)", err=True)
 
 
 @click.command()

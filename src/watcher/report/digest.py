@@ -14,7 +14,11 @@ Sections, in the order every format shows them:
    since when and the one thing to do;
 2. ``guides``: per guide, one :class:`ChangeItem` per changed source, with
    the diff from the version the editor last verified (the pin) to the
-   current one, and changes dismissed during the period;
+   current one, its severity and reasons, the guide's claims and (for laws)
+   the changes by article, and changes dismissed during the period; claims
+   modified or missing first, then the most severe. ``templates``: the same
+   change on :data:`TEMPLATE_MIN_SOURCES` or more sources of one host (a
+   banner, a footer) is one "site template changed" item instead of N;
 3. ``signoffs``: reviews and dismissals recorded during the period;
 4. ``health``: failing, broken, moved and never-checked sources (for
    maintainers, apart from content);
@@ -25,12 +29,15 @@ Sections, in the order every format shows them:
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from ..assessment import assess_versions, rank
+from ..claims import ClaimResult
 from ..diff import diff_texts
 from ..errors import StoreError
 from ..facts import FACT_KINDS, NAMED_KINDS, ChangedFact, Fact, changed_facts, mark_ops
@@ -56,6 +63,8 @@ ATTENTION_ORDER = (NEEDS_REVIEW, BROKEN, UNVERIFIED, OVERDUE)
 CONTEXT_LINES = 2
 MAX_DIFF_LINES = 200
 """Diff lines kept per change; the rest is counted in ``omitted_lines``."""
+TEMPLATE_MIN_SOURCES = 3
+"""Sources of one host with the same change that make it a "site template changed" item."""
 
 OPEN = "open"
 DISMISSED = "dismissed"
@@ -164,6 +173,21 @@ class ChangeItem:
     skipped_after: int
     omitted_lines: int
     dismissal: Signoff | None = None
+    severity: str | None = None
+    reasons: tuple[str, ...] = ()
+    claims: tuple[ClaimResult, ...] = ()
+    law: tuple[str, ...] = ()
+
+    @property
+    def claim_problem(self) -> bool:
+        """A claim of the guide is modified or missing in this change."""
+        return any(not claim.ok for claim in self.claims)
+
+    @property
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        """The changed lines alone: equal for the same edit on different pages."""
+        lines = [(line.tag, line.text) for b in self.blocks for line in b.lines if line.tag != " "]
+        return (*lines, ("omitted", str(self.omitted_lines)))
 
     @property
     def entry_id(self) -> str:
@@ -176,6 +200,29 @@ class ChangeItem:
 
 
 @dataclass(frozen=True)
+class TemplateItem:
+    """One change made identically on many sources of one host: the site's template.
+
+    ``items`` are the per-guide changes grouped here; the diff is shown once.
+    """
+
+    host: str
+    items: tuple[ChangeItem, ...]
+
+    @property
+    def change(self) -> ChangeItem:
+        return self.items[0]
+
+    @property
+    def sources(self) -> tuple[SourceInfo, ...]:
+        return tuple(dict.fromkeys(item.source for item in self.items))
+
+    @property
+    def guides(self) -> tuple[str, ...]:
+        return tuple(sorted({item.guide for item in self.items}))
+
+
+@dataclass(frozen=True)
 class Attention:
     """A guide that needs someone, and the one thing to do."""
 
@@ -185,6 +232,8 @@ class Attention:
     action: str
     command: str | None
     reasons: tuple[str, ...]
+    severity: str | None = None
+    claim_problem: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,6 +293,8 @@ class Counts:
     failing: int
     moved: int
     quiet: int
+    below_severity: int = 0
+    templates: int = 0
 
 
 @dataclass(frozen=True)
@@ -261,6 +312,8 @@ class Digest:
     quiet: tuple[QuietItem, ...]
     counts: Counts
     schema: str = field(default=DIGEST_SCHEMA)
+    templates: tuple[TemplateItem, ...] = ()
+    min_severity: str | None = None
 
     @property
     def needs_attention(self) -> bool:
@@ -269,7 +322,9 @@ class Digest:
 
     @property
     def changes(self) -> tuple[ChangeItem, ...]:
-        return tuple(item for section in self.guides for item in section.changes)
+        """Every change item, those grouped as site template changes included."""
+        grouped = tuple(item for template in self.templates for item in template.items)
+        return tuple(item for section in self.guides for item in section.changes) + grouped
 
     def for_guides(self, guide_ids: Iterable[str]) -> Digest:
         """The digest narrowed to some guides (an owner's mail); no source health."""
@@ -279,6 +334,11 @@ class Digest:
             attention=tuple(a for a in self.attention if a.guide.id in wanted),
             fresh_guides=tuple(g for g in self.fresh_guides if g.id in wanted),
             guides=tuple(s for s in self.guides if s.guide.id in wanted),
+            templates=tuple(
+                replace(t, items=items)
+                for t in self.templates
+                if (items := tuple(i for i in t.items if i.guide in wanted))
+            ),
             signoffs=tuple(s for s in self.signoffs if s.guide in wanted),
             health=(),
             quiet=tuple(q for q in self.quiet if wanted.intersection(q.guides)),
@@ -286,7 +346,7 @@ class Digest:
 
     def health_only(self) -> Digest:
         """The digest for maintainers: source health and coverage only."""
-        return replace(self, attention=(), fresh_guides=(), guides=(), signoffs=())
+        return replace(self, attention=(), fresh_guides=(), guides=(), templates=(), signoffs=())
 
 
 # ---------------------------------------------------------------- building
@@ -303,29 +363,106 @@ class History:
     attempts: Mapping[str, Sequence[Attempt]] = field(default_factory=dict)
 
 
-def build_digest(history: History, since: datetime, until: datetime, generated: datetime) -> Digest:
-    """The digest of ``history`` for the period ``[since, until]``."""
+def build_digest(
+    history: History,
+    since: datetime,
+    until: datetime,
+    generated: datetime,
+    min_severity: str | None = None,
+) -> Digest:
+    """The digest of ``history`` for the period ``[since, until]``.
+
+    ``min_severity`` leaves out the changes assessed below it (counted in
+    ``counts.below_severity``); the guides they flag still need review.
+    """
     config = history.config
-    verdicts = {v.guide: v for v in all_verdicts(config, history.states, history.reviews, until)}
+    verdicts = {
+        v.guide: v
+        for v in all_verdicts(config, history.states, history.reviews, until, history.versions)
+    }
     infos = {g.id: _guide_info(g, verdicts[g.id]) for g in config.guides}
-    sections = tuple(
-        section
-        for guide in sorted(config.guides, key=lambda g: g.id)
-        if (
-            section := _guide_section(
-                history, guide, infos[guide.id], verdicts[guide.id], since, until
-            )
-        ).changes
-    )
+    every = [
+        _guide_section(history, guide, infos[guide.id], verdicts[guide.id], since, until)
+        for guide in config.guides
+    ]
+    shown, below = _at_least(every, min_severity)
+    shown, templates = _group_templates(config, shown)
+    sections = tuple(sorted((s for s in shown if s.changes), key=_section_order))
     signoffs = _signoffs(history.reviews, since, until)
     health = _health(history, since, until)
-    quiet = _quiet(history, sections, health)
+    quiet = _quiet(history, every, health)
     attention = _attention(config, history.states, verdicts, infos)
     fresh = tuple(sorted((i for i in infos.values() if i.state == FRESH), key=lambda i: i.id))
     counts = _counts(verdicts.values(), config, sections, signoffs, health, quiet)
-    return Digest(
-        generated, since, until, attention, fresh, sections, signoffs, health, quiet, counts
+    counts = replace(
+        counts,
+        open_changes=counts.open_changes + len(templates),
+        new_changes=counts.new_changes + sum(t.change.new_in_period for t in templates),
+        below_severity=below,
+        templates=len(templates),
     )
+    return Digest(
+        generated,
+        since,
+        until,
+        attention,
+        fresh,
+        sections,
+        signoffs,
+        health,
+        quiet,
+        counts,
+        templates=templates,
+        min_severity=min_severity,
+    )
+
+
+def _section_order(section: GuideSection) -> tuple[bool, int, str]:
+    """Guides with a claim modified or missing first, then by their most severe change."""
+    open_items = [i for i in section.changes if i.status == OPEN]
+    worst = max((rank(i.severity) for i in open_items), default=-1)
+    return not any(i.claim_problem for i in open_items), -worst, section.guide.id
+
+
+def _at_least(
+    sections: Sequence[GuideSection], minimum: str | None
+) -> tuple[list[GuideSection], int]:
+    """Sections without the changes assessed below ``minimum``, and how many were left out."""
+    if minimum is None:
+        return list(sections), 0
+    kept = [replace(s, changes=tuple(i for i in s.changes if _shown(i, minimum))) for s in sections]
+    hidden = sum(len(s.changes) for s in sections) - sum(len(s.changes) for s in kept)
+    return kept, hidden
+
+
+def _shown(item: ChangeItem, minimum: str) -> bool:
+    return item.severity is None or item.claim_problem or rank(item.severity) >= rank(minimum)
+
+
+def _group_templates(
+    config: Config, sections: Sequence[GuideSection]
+) -> tuple[list[GuideSection], tuple[TemplateItem, ...]]:
+    """Take out the identical open changes of many sources of one host as template items.
+
+    A change that breaks a claim is never grouped away: it stays with its guide.
+    """
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[ChangeItem]] = defaultdict(list)
+    for section in sections:
+        for item in section.changes:
+            if item.status == OPEN and not item.claim_problem:
+                groups[(config.source(item.source.id).host, item.signature)].append(item)
+    templates = tuple(
+        TemplateItem(host, tuple(sorted(items, key=lambda i: (i.source.id, i.guide))))
+        for (host, _), items in groups.items()
+        if len({i.source.id for i in items}) >= TEMPLATE_MIN_SOURCES
+    )
+    taken = {(i.guide, i.entry_id) for t in templates for i in t.items}
+    kept = [
+        replace(s, changes=tuple(i for i in s.changes if (i.guide, i.entry_id) not in taken))
+        for s in sections
+    ]
+    ordered = sorted(templates, key=lambda t: (-rank(t.change.severity), t.host))
+    return kept, tuple(ordered)
 
 
 def _guide_info(guide: Guide, verdict: GuideVerdict) -> GuideInfo:
@@ -357,10 +494,11 @@ def _attention(
     return tuple(sorted(items, key=_urgency))
 
 
-def _urgency(item: Attention) -> tuple[int, float, str]:
-    """Group order, then the longest-waiting first (unknown: most urgent)."""
+def _urgency(item: Attention) -> tuple[int, bool, int, float, str]:
+    """Group order, claims first, the most severe, then the longest-waiting (unknown first)."""
     order = ATTENTION_ORDER.index(item.state) if item.state in ATTENTION_ORDER else len(SEVERITY)
-    return order, item.since.timestamp() if item.since else float("-inf"), item.guide.id
+    since = item.since.timestamp() if item.since else float("-inf")
+    return order, not item.claim_problem, -rank(item.severity), since, item.guide.id
 
 
 def _attention_item(
@@ -371,12 +509,26 @@ def _attention_item(
 ) -> Attention:
     guide = config.guide(verdict.guide)
     titles = {s.id: s.title for s in config.sources}
-    reasons = tuple(_reason_text(v, states, titles, config) for v in verdict.sources if _flagged(v))
+    claims = tuple(
+        f"{titles.get(r.source or '', r.source)}: {r.text}" for r in verdict.claim_problems
+    )
+    reasons = claims + tuple(
+        _reason_text(v, states, titles, config) for v in verdict.sources if _flagged(v)
+    )
     if verdict.state == OVERDUE:
         reasons += (f"last signed off more than {guide.review_every.days} days ago",)
     since = _since(verdict, states, guide)
     action, command = _action(verdict, guide)
-    return Attention(info, verdict.state, since, action, command, reasons)
+    return Attention(
+        info,
+        verdict.state,
+        since,
+        action,
+        command,
+        reasons,
+        verdict.severity,
+        bool(verdict.claim_problems),
+    )
 
 
 def _flagged(verdict: SourceVerdict) -> bool:
@@ -394,7 +546,10 @@ def _reason_text(
     if verdict.broken:
         return f"{title}: cannot be fetched since {_day(state.failing_since)}"
     if verdict.changed:
-        return f"{title}: changed {_day(verdict.changed_since)}"
+        severity = verdict.assessment.severity if verdict.assessment else None
+        return f"{title}: changed {_day(verdict.changed_since)}" + (
+            f" ({severity})" if severity else ""
+        )
     if state.last_success is None:
         return f"{title}: never checked successfully"
     return f"{title}: last checked successfully {_day(state.last_success)}"
@@ -469,7 +624,16 @@ def _guide_section(
             )
         )
     items.extend(_dismissed_items(history, guide, since, until))
-    items.sort(key=lambda i: (i.status != OPEN, i.source.id, i.detected or since, i.new_hash))
+    items.sort(
+        key=lambda i: (
+            i.status != OPEN,
+            not i.claim_problem,
+            -rank(i.severity),
+            i.source.id,
+            i.detected or since,
+            i.new_hash,
+        )
+    )
     return GuideSection(info, tuple(items))
 
 
@@ -535,6 +699,9 @@ def _change_item(
     diff = diff_texts(old, new, context=CONTEXT_LINES)
     blocks, skipped_after, omitted = _blocks(diff.hunks, len(old.split("\n")) if old else 0)
     detected = _detected(state, old_hash, new_hash)
+    claims = history.config.claims(guide_id, source.id)
+    texts = {old_hash: old, new_hash: new}
+    assessment = assess_versions(source, old_hash, new_hash, claims, texts.__getitem__)
     return ChangeItem(
         guide=guide_id,
         source=_source_info(source),
@@ -551,6 +718,10 @@ def _change_item(
         skipped_after=skipped_after,
         omitted_lines=omitted,
         dismissal=dismissal,
+        severity=assessment.severity,
+        reasons=assessment.reasons,
+        claims=assessment.claims,
+        law=assessment.law,
     )
 
 

@@ -34,6 +34,16 @@ def to_json(digest: Digest) -> dict[str, Any]:
         {**section_data, "changes": [_change(item) for item in section.changes]}
         for section_data, section in zip(data["guides"], digest.guides, strict=True)
     ]
+    data["templates"] = [
+        {
+            "host": template.host,
+            "sources": [asdict(source) for source in template.sources],
+            "guides": list(template.guides),
+            "changes": [item.entry_id for item in template.items],
+            "change": _change(template.change),
+        }
+        for template in digest.templates
+    ]
     data["needs_attention"] = digest.needs_attention
     return {"schema": digest.schema, **{k: v for k, v in data.items() if k != "schema"}}
 

@@ -35,6 +35,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from .. import claims
 from ..errors import ConfigError
 from ..facts import FACT_LABELS
 from .digest import ChangeItem, Digest
@@ -83,6 +84,7 @@ def environment(user_templates: Path | None = None) -> Environment:
         problem_label=lambda problem: PROBLEM_LABELS.get(problem, problem),
         plural=plural,
         size=size,
+        claims_summary=claims.summary,
     )
     return env
 

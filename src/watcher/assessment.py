@@ -1,0 +1,144 @@
+"""What a change means for the guides: claims, severity and law units, from two texts.
+
+Pure, no I/O: the one place where the signal modules meet. Given the
+version an editor verified (or the previous one) and the current one,
+:func:`assess_texts` answers "is my guide still right?":
+
+- the guide's claims (:mod:`watcher.claims`), checked even when nothing
+  changed, so "page changed, all 3 claims intact" can be said;
+- the severity and its reasons (:mod:`watcher.significance`), with the
+  source's ``minor:`` patterns; a modified or missing claim is ``major``;
+- for ``structure: law`` sources, the changes per article
+  (:mod:`watcher.legal`) and the new edition date.
+
+:func:`assess_versions` caches results by content hashes (never by texts,
+which may be megabytes): ``status``, ``ci`` and ``report`` ask about the
+same pinned/current pair for every guide citing a source.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from . import claims as claim_check
+from .claims import ClaimResult
+from .diff import diff_texts
+from .facts import ChangedFact
+from .legal import law_changes
+from .models import Diff, Source
+from .significance import SEVERITIES, assess
+
+__all__ = ["SEVERITIES", "Assessment", "GuideClaims", "assess_texts", "assess_versions", "rank"]
+
+CACHE_SIZE = 512
+"""Assessments kept by (source, hashes, claims, rules); each is a few hundred bytes."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A change (or no change) seen from the guides citing a source.
+
+    ``severity`` is None when the two texts are equal and every claim holds.
+    """
+
+    severity: str | None
+    reasons: tuple[str, ...] = ()
+    claims: tuple[ClaimResult, ...] = ()
+    law: tuple[str, ...] = ()
+    edition: str | None = None
+    facts: tuple[ChangedFact, ...] = ()
+
+    @property
+    def claim_problems(self) -> tuple[ClaimResult, ...]:
+        """Claims modified or missing: the guide quotes something the page no longer says."""
+        return tuple(result for result in self.claims if not result.ok)
+
+    @property
+    def claims_summary(self) -> str | None:
+        """``all 3 claims intact``, ``1 of 3 claims modified: «...»``; None without claims."""
+        return claim_check.summary(self.claims) if self.claims else None
+
+
+@dataclass(frozen=True)
+class GuideClaims:
+    """The claims one guide quotes from a source, checked against its pinned version."""
+
+    guide: str
+    summary: str
+    results: tuple[ClaimResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+
+def rank(severity: str | None) -> int:
+    """Order of severities, for sorting: -1 for none, then cosmetic, minor, major."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def assess_texts(
+    source: Source,
+    old: str | None,
+    new: str,
+    claims: Sequence[str] = (),
+    *,
+    diff: Diff | None = None,
+) -> Assessment:
+    """Assess ``old`` -> ``new`` of ``source`` for a guide quoting ``claims``.
+
+    Without ``old`` (a first baseline) only the claims are checked.
+    """
+    results = claim_check.check_claims(old, new, claims) if claims else ()
+    if old is None or old == new:
+        return _unchanged(results)
+    diff = diff or diff_texts(old, new)
+    significance = assess(old, new, diff, claims=results, minor=source.minor)
+    law = law_changes(old, new).describe() if source.structure == "law" else ()
+    return Assessment(
+        severity=significance.severity,
+        reasons=significance.reasons,
+        claims=results,
+        law=law,
+        edition=significance.edition,
+        facts=significance.changed_facts,
+    )
+
+
+_CACHE: OrderedDict[tuple[object, ...], Assessment] = OrderedDict()
+
+
+def assess_versions(
+    source: Source,
+    old_hash: str,
+    new_hash: str,
+    claims: Sequence[str],
+    read: Callable[[str], str],
+) -> Assessment:
+    """:func:`assess_texts` of two stored versions, ``read`` giving a hash's text.
+
+    Cached by the hashes, the claims and the source's rules (``minor``,
+    ``structure``); ``read`` is only called on a miss.
+    """
+    key = (source.id, old_hash, new_hash, tuple(claims), source.minor, source.structure)
+    found = _CACHE.get(key)
+    if found is not None:
+        _CACHE.move_to_end(key)
+        return found
+    new = read(new_hash)
+    old = new if old_hash == new_hash else read(old_hash)
+    found = _CACHE[key] = assess_texts(source, old, new, claims)
+    if len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return found
+
+
+def _unchanged(results: tuple[ClaimResult, ...]) -> Assessment:
+    """No text changed; a claim not found at all is still a problem of the guide."""
+    problems = [r for r in results if not r.ok]
+    if not problems:
+        return Assessment(None, (), results)
+    reasons = tuple(f"claim {r.status}: «{r.claim}»" for r in problems)
+    return Assessment("major", reasons, results)

@@ -1,0 +1,328 @@
+"""``watcher run``: check each source when it is due, alert, write scheduled digests.
+
+One asyncio event loop holds everything:
+
+- the :class:`~watcher.schedule.Timers` (APScheduler), one job per source
+  and per scheduled digest, which only *wake* the runner;
+- the runner: on a wake-up it waits :data:`BATCH_WINDOW` so everything due
+  at once joins, then checks every due source (from the committed state)
+  in **one** :func:`~watcher.pipeline.run_check`, within the politeness
+  limits of ``watcher check``; sends the alerts (:mod:`watcher.alerts`);
+  writes the digests whose time came; and moves each source's timer to its
+  next due time. The project lock is held for that cycle only, and waited
+  for while another run (a cron check, an editor's review) holds it;
+- signal handlers: ``SIGHUP`` reloads ``sources.yaml`` after validating it
+  (a broken file is logged with its line and the running configuration
+  stays); ``SIGTERM``/``SIGINT`` stop: at once when idle, else after the
+  batch in flight. A batch still running :data:`STOP_GRACE` later (or at a
+  second signal) is cancelled *between* sources: cancellation only lands
+  where a source awaits the network, never inside the synchronous writes of
+  a finished source, and the project is reconciled before the lock goes.
+
+Everything is logged as one-line events (:mod:`watcher.log`); nothing is
+printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections import Counter
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import alerts
+from .errors import LockedError, NotifyError, WatcherError
+from .log import event
+from .pipeline import Clock, RunResult, SourceResult, run_check, utcnow
+from .project import Project
+from .report.scheduled import last_digest, run_job
+from .schedule import Timer, Timers, due_sources, first_run, plan
+from .store import project_lock
+
+BATCH_WINDOW = 0.5
+"""Seconds a wake-up waits so that sources due at the same moment share one batch."""
+STOP_GRACE = 60.0
+"""Seconds a stop waits for the batch in flight before cancelling it between sources."""
+LOCK_POLL = 0.5
+ALERT_RETRY = 300.0
+"""Seconds until alerts a channel refused are tried again, though no source is due."""
+LOCK_RETRY = 30.0
+"""After giving up on a busy lock (``--wait``), seconds until the next try."""
+
+logger = logging.getLogger("watcher.daemon")
+
+
+def precise_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Daemon:
+    """The ``watcher run`` process: configuration, timers and the run loop."""
+
+    config_path: Path
+    db_url: str | None = None
+    wait: float | None = None  # seconds to wait for the lock per batch; None: as long as it takes
+    clock: Clock = utcnow  # times recorded in the state (whole seconds)
+    timer_clock: Clock = precise_now  # due-time decisions: a 1s interval needs the fraction
+    project: Project = field(init=False)
+    _timers: Timers = field(init=False)
+    _wake: asyncio.Event = field(init=False)
+    _stop: asyncio.Event = field(init=False)
+    _reports_due: set[int] = field(default_factory=set, init=False)
+    _alerts_owed: bool = field(default=False, init=False)
+    _once: bool = field(default=False, init=False)
+    _batch: asyncio.Task[None] | None = field(default=None, init=False)
+    _stopping: bool = field(default=False, init=False)
+    _reload_asked: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.project = Project.load(self.config_path, self.db_url)  # ConfigError: exit 2
+        self._timers = Timers(self._on_timer)
+
+    # ------------------------------------------------------------ one-shot
+
+    async def once(self) -> RunResult | None:
+        """Check what is due now, alert, and return (``watcher run --once``)."""
+        self._once = True
+        try:
+            with project_lock(self.project.root, "run", wait=self.wait or 0.0):
+                return await self._check_due()
+        finally:
+            self.project.close()
+
+    # ------------------------------------------------------------ the loop
+
+    async def serve(self) -> None:
+        """Run until SIGTERM or SIGINT; return after a clean stop."""
+        self._wake, self._stop = asyncio.Event(), asyncio.Event()
+        self._install_signals()
+        self._timers.replace(self._plan())
+        self._timers.start()
+        event(logger, "daemon.started", config=str(self.project.config.path), **self._counts())
+        try:
+            while await self._next_wake():
+                await self._run_cycle()
+        finally:
+            self._timers.shutdown()
+            self.project.close()
+        event(logger, "daemon.stopped")
+
+    async def _next_wake(self) -> bool:
+        """Wait for a timer, a reload or a stop; False when stopping."""
+        await self._wake.wait()
+        if not self._stopping:
+            with suppress(TimeoutError):  # let everything due at this moment join the batch
+                await asyncio.wait_for(self._stop.wait(), BATCH_WINDOW)
+        self._wake.clear()
+        if self._reload_asked and not self._stopping:
+            self._reload()
+        return not self._stopping
+
+    async def _run_cycle(self) -> None:
+        self._batch = asyncio.create_task(self._cycle())
+        await asyncio.wait({self._batch})
+        task, self._batch = self._batch, None
+        if task.cancelled():
+            event(logger, "batch.cancelled", logging.WARNING)
+        elif (exc := task.exception()) is not None:
+            level = logging.ERROR
+            if isinstance(exc, WatcherError):
+                event(logger, "cycle.failed", level, error=str(exc))
+            else:
+                logger.log(level, "cycle.failed", exc_info=exc, extra={"fields": {}})
+        self._reschedule()
+
+    async def _cycle(self) -> None:
+        """One wake-up: the due batch, alerts and digests, under the lock."""
+        states = self.project.states()
+        due = due_sources(self.project.config.sources, states, self.timer_clock())
+        if not due and not self._reports_due and not self._alerts_owed:
+            return
+        lock = await self._acquire()
+        if lock is None:
+            return
+        with lock:
+            if await self._check_due() is None and self._alerts_owed:
+                self._alert()  # retry the channels that failed, though nothing was due
+            self._write_digests()
+
+    async def _check_due(self) -> RunResult | None:
+        """Check every due source in one run, then send the alerts it calls for."""
+        project = self.project
+        due = due_sources(project.config.sources, project.states(), self.timer_clock())
+        if not due:
+            return None
+        event(logger, "batch.started", sources=[s.id for s in due])
+        try:
+            run = await run_check(project, due, clock=self.clock, on_result=_log_result)
+        except asyncio.CancelledError:
+            project.reconcile()  # still under the lock: finish what an interrupted write left
+            raise
+        event(logger, "batch.done", **_summary(run))
+        self._alert()
+        return run
+
+    def _alert(self) -> None:
+        if self.project.config.notify is None:
+            return
+        try:
+            delivery = alerts.dispatch(self.project, self.clock())
+        except WatcherError as exc:  # the record could not be written: log, retry next batch
+            event(logger, "alerts.failed", logging.ERROR, error=str(exc))
+            delivery = alerts.Delivery(failed=(("record", str(exc)),))
+        else:
+            _log_delivery(delivery)
+        self._alerts_owed = bool(delivery.failed)
+        if self._alerts_owed and not self._once:
+            asyncio.get_running_loop().call_later(ALERT_RETRY, self._wake.set)
+
+    def _write_digests(self) -> None:
+        jobs = self.project.config.reports.schedule
+        for index in sorted(self._reports_due):
+            if index >= len(jobs):
+                continue
+            try:
+                done = run_job(self.project, jobs[index], self.clock())
+            except (NotifyError, WatcherError) as exc:
+                event(logger, "report.failed", logging.ERROR, job=index, error=str(exc))
+                continue
+            files = [str(p) for p in done.written]
+            event(logger, "report.done", job=index, files=files, mailed=list(done.mailed))
+        self._reports_due.clear()
+
+    async def _acquire(self) -> ExitStack | None:
+        """The project lock, waited for without blocking signals; None if stopping."""
+        deadline = None if self.wait is None else time.monotonic() + self.wait
+        told = False
+        while not self._stopping:
+            stack = ExitStack()
+            try:
+                stack.enter_context(project_lock(self.project.root, "run"))
+                return stack
+            except LockedError as exc:
+                if not told:
+                    event(logger, "lock.busy", holder=exc.message)
+                    told = True
+            if deadline is not None and time.monotonic() >= deadline:
+                event(logger, "lock.gave_up", logging.WARNING, retry_in=LOCK_RETRY)
+                asyncio.get_running_loop().call_later(LOCK_RETRY, self._wake.set)
+                return None
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), LOCK_POLL)
+        return None
+
+    # ------------------------------------------------------------ timers
+
+    def _plan(self) -> list[Timer]:
+        states = self.project.states()
+        return plan(self.project.config, states, last_digest(self.project), self.timer_clock())
+
+    async def _on_timer(self, job_id: str) -> None:
+        kind, _, name = job_id.partition(":")
+        if kind == "report":
+            self._reports_due.add(int(name))
+        self._wake.set()
+
+    def _reschedule(self) -> None:
+        """Move each source's timer to its next due time, from the committed state."""
+        now = self.timer_clock()
+        states = self.project.states()
+        for source in self.project.config.sources:
+            when = first_run(source, states[source.id], now)
+            self._timers.move(f"source:{source.id}", when)
+
+    def _counts(self) -> dict[str, Any]:
+        config = self.project.config
+        runs = self._timers.next_runs()
+        first = min(runs.values()) if runs else None
+        return {
+            "sources": len(config.sources),
+            "digests": len(config.reports.schedule),
+            "next": first,
+        }
+
+    # ------------------------------------------------------------ signals
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self._on_hup)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop, sig.name)
+
+    def _on_hup(self) -> None:
+        event(logger, "config.reload_requested", busy=self._batch is not None)
+        self._reload_asked = True
+        self._wake.set()
+
+    def _on_stop(self, name: str) -> None:
+        busy = self._batch is not None and not self._batch.done()
+        if self._stopping and busy:
+            event(logger, "daemon.cancelling", signal=name)
+            self._cancel()
+            return
+        self._stopping = True
+        self._stop.set()
+        event(logger, "daemon.stopping", signal=name, batch_in_flight=busy)
+        if busy:
+            asyncio.get_running_loop().call_later(STOP_GRACE, self._cancel)
+        self._wake.set()
+
+    def _cancel(self) -> None:
+        if self._batch is not None and not self._batch.done():
+            self._batch.cancel()
+
+    def _reload(self) -> None:
+        """Swap in the edited configuration, or keep the running one if it is invalid."""
+        self._reload_asked = False
+        try:
+            fresh = Project.load(self.config_path, self.db_url)
+        except WatcherError as exc:
+            event(logger, "config.rejected", logging.ERROR, error=str(exc))
+            return
+        old, self.project = self.project, fresh
+        old.close()
+        self._timers.replace(self._plan())
+        event(logger, "config.reloaded", **self._counts())
+
+
+def _log_result(result: SourceResult) -> None:
+    fields: dict[str, Any] = {"source": result.source, "outcome": result.outcome}
+    if result.error:
+        fields |= {"kind": result.error_kind, "error": result.error}
+        fields["failures"] = result.consecutive_failures
+    if result.new_hash and result.outcome != "unchanged":
+        fields["hash"] = result.new_hash
+    if result.flagged:
+        fields["flagged"] = list(result.flagged)
+    if result.newly_failing:
+        fields["newly_failing"] = True
+    if result.recovered:
+        fields["recovered"] = True
+    level = logging.WARNING if result.error else logging.INFO
+    event(logger, "check.done", level, **fields)
+
+
+def _summary(run: RunResult) -> dict[str, Any]:
+    counts = Counter(r.outcome for r in run.results)
+    seconds = round((run.finished - run.started).total_seconds(), 1)
+    return {**counts, "flagged": list(run.flagged_guides), "seconds": seconds}
+
+
+def _log_delivery(delivery: alerts.Delivery) -> None:
+    if delivery.seeded:
+        event(logger, "alerts.seeded", conditions=delivery.seeded)
+    for key in delivery.new:
+        event(logger, "alert.new", key=key)
+    for channel, key in delivery.sent:
+        event(logger, "alert.sent", channel=channel, key=key)
+    for channel, error in delivery.failed:
+        event(logger, "alert.failed", logging.WARNING, channel=channel, error=error)
+    for key in delivery.dropped:
+        event(logger, "alert.dropped", logging.WARNING, key=key)

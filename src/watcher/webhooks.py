@@ -1,0 +1,60 @@
+"""Webhook messages (``notify: webhooks:``): one JSON POST per alert.
+
+Templates shape the body for what is on the other end:
+
+- ``generic``: the alert as a JSON object (``watcher.alert/1``);
+- ``slack`` and ``mattermost``: ``{"text": ...}`` for an incoming webhook;
+- ``telegram``: ``{"chat_id": ..., "text": ...}`` for the Bot API's
+  ``sendMessage`` (``url: https://api.telegram.org/bot{token}/sendMessage``).
+
+The token comes from the environment variable named by ``token_env``: it
+replaces ``{token}`` in the URL, or else is sent as ``Authorization:
+Bearer``. It never appears in an error message or the alert record.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from .errors import NotifyError, SourceError
+from .fetch import post_json
+from .models import Webhook
+
+ALERT_SCHEMA = "watcher.alert/1"
+TIMEOUT = 10.0
+
+
+def body(webhook: Webhook, text: str, data: Mapping[str, object]) -> dict[str, object]:
+    """The JSON body of one alert for this webhook's template."""
+    if webhook.template in ("slack", "mattermost"):
+        return {"text": text}
+    if webhook.template == "telegram":
+        return {"chat_id": webhook.chat_id, "text": text, "disable_web_page_preview": True}
+    return {"schema": ALERT_SCHEMA, "text": text, **data}
+
+
+def send(webhook: Webhook, text: str, data: Mapping[str, object]) -> None:
+    """POST one alert; NotifyError (token redacted) if it was not accepted."""
+    token = _token(webhook)
+    url = webhook.url.replace("{token}", token) if token else webhook.url
+    headers = {}
+    if token and "{token}" not in webhook.url:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        post_json(url, body(webhook, text, data), timeout=TIMEOUT, headers=headers)
+    except SourceError as exc:
+        message = str(exc).replace(token, "***") if token else str(exc)
+        raise NotifyError(f"webhook {webhook.url} failed: {message}") from None
+
+
+def _token(webhook: Webhook) -> str:
+    if webhook.token_env is None:
+        return ""
+    token = os.environ.get(webhook.token_env, "")
+    if not token:
+        raise NotifyError(
+            f"webhook {webhook.url}: the token variable {webhook.token_env} is not set",
+            hint=f"export {webhook.token_env}=... for watcher",
+        )
+    return token
