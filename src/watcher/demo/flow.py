@@ -14,6 +14,7 @@ import asyncio
 import socket
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
@@ -51,9 +52,12 @@ def run_demo(directory: Path, port: int | None, console: Console, *, keep: bool 
         finally:
             project.close()
     if keep:
+        served_port = urlsplit(base_url).port
         console.print(
-            f"\nThe demo project is in {directory}. Try, with `watcher demo --serve` running:"
+            f"\nThe demo project is in {directory}. Serve its site, then try:", markup=False
         )
+        console.print(f"  watcher demo --serve --port {served_port}", markup=False)
+        console.print(f"  watcher -c {config_path} check", markup=False)
         console.print(f"  watcher -c {config_path} status", markup=False)
         console.print(f"  watcher -c {config_path} diff demo-oms-fund", markup=False)
 
