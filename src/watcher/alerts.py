@@ -28,7 +28,6 @@ its alerts pending; they are retried at the next run for up to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -36,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from . import notify, webhooks
-from .errors import WatcherError
+from .errors import StoreError, WatcherError
 from .freshness import GuideVerdict, all_verdicts
 from .models import Config, Notify
 from .project import Project
-from .store import SourceState, atomic_write
+from .store import SourceState, read_json, write_json
 
 RECORD_FILE = "_alerts.json"
 RECORD_SCHEMA = "watcher.alerts/1"
@@ -181,17 +180,16 @@ class Record:
     @classmethod
     def load(cls, path: Path) -> Record:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls({}, existed=False)
-        except (OSError, ValueError):  # unreadable: start over rather than stop checking
+            data = read_json(path)
+        except StoreError:  # unreadable: start over rather than stop checking
+            data = None
+        if data is None:
             return cls({}, existed=False)
         return cls(dict(data.get("alerts", {})))
 
     def save(self, path: Path) -> None:
         data = {"schema": RECORD_SCHEMA, "alerts": dict(sorted(self.entries.items()))}
-        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        atomic_write(path, text.encode("utf-8"), durable=True)
+        write_json(path, data, durable=True)
 
 
 def record_path(project: Project) -> Path:

@@ -16,7 +16,6 @@ files are written atomically.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError, UsageError
-from ..store import atomic_write
+from ..store import atomic_write, read_json, write_json
 from . import jsondoc
 from .digest import DISMISSED, Digest
 from .render import Renderer, web_url
@@ -60,11 +59,11 @@ def parse_formats(text: str) -> tuple[str, ...]:
 def load_state(out_dir: Path) -> ReportState:
     path = out_dir / STATE_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        data = read_json(path)
+    except StoreError as exc:
+        raise StoreError(exc.message, hint="delete it to start afresh") from exc
+    if data is None:
         return ReportState(None, (), ())
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}", hint="delete it to start afresh") from exc
     last = data.get("last_until")
     return ReportState(
         datetime.fromisoformat(last) if last else None,
@@ -211,5 +210,4 @@ def _save_state(
         "digests": list(digests),
         "feed": list(feed),
     }
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
-    atomic_write(out_dir / STATE_FILE, (text + "\n").encode("utf-8"))
+    write_json(out_dir / STATE_FILE, data)

@@ -1,7 +1,7 @@
 """Storage: ``snapshots/`` (files, the source of truth) and the database journal."""
 
 from .db import Journal, Transaction, default_url
-from .files import SnapshotStore, atomic_write
+from .files import SnapshotStore, atomic_write, read_json, write_json
 from .lock import project_lock
 from .state import CheckOutcome, Rebase, SourceState, Version
 
@@ -16,4 +16,6 @@ __all__ = [
     "atomic_write",
     "default_url",
     "project_lock",
+    "read_json",
+    "write_json",
 ]

@@ -24,6 +24,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import zstandard
 
@@ -86,6 +87,22 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
         raise
 
 
+def read_json(path: Path) -> Any:
+    """A committed JSON document; None if the file does not exist."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from exc
+
+
+def write_json(path: Path, data: Any, *, durable: bool = False) -> None:
+    """Write a JSON document atomically, laid out for ``git diff`` (sorted, indented)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+    atomic_write(path, (text + "\n").encode("utf-8"), durable=durable)
+
+
 def _write_file(path: Path, data: bytes, durable: bool) -> None:
     try:
         with open(path, "wb") as handle:
@@ -118,20 +135,13 @@ class SnapshotStore:
 
     def load_state(self, source_id: str) -> SourceState:
         """The source's committed state (empty if never checked)."""
-        path = self.source_dir(source_id) / "state.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return SourceState(source=source_id)
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"cannot read {path}: {exc}") from exc
-        return SourceState.from_json(data)
+        data = read_json(self.source_dir(source_id) / "state.json")
+        return SourceState(source=source_id) if data is None else SourceState.from_json(data)
 
     def save_state(self, state: SourceState, *, current_changed: bool = True) -> None:
         """Commit ``state``, then bring ``current.txt`` in line with it."""
         self._ensure_readme()
-        text = json.dumps(state.to_json(), ensure_ascii=False, indent=2, sort_keys=True)
-        atomic_write(self.source_dir(state.source) / "state.json", (text + "\n").encode())
+        write_json(self.source_dir(state.source) / "state.json", state.to_json())
         if current_changed:
             self._sync_current(state)
 

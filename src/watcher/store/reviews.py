@@ -12,14 +12,12 @@ never collides with a source.)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
-from .files import atomic_write
+from .files import read_json, write_json
 
 REVIEWS_DIR = "_reviews"
 REVIEWS_SCHEMA = 1
@@ -102,13 +100,9 @@ class ReviewStore:
         return self.root / f"{guide_id}.json"
 
     def load(self, guide_id: str) -> GuideReviews:
-        path = self.path(guide_id)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        data = read_json(self.path(guide_id))
+        if data is None:
             return GuideReviews(guide=guide_id)
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"cannot read {path}: {exc}") from exc
         entries = [ReviewEntry.from_json(item) for item in data.get("entries", [])]
         return GuideReviews(guide=guide_id, entries=entries)
 
@@ -119,8 +113,7 @@ class ReviewStore:
         return reviews
 
     def save(self, reviews: GuideReviews) -> None:
-        text = json.dumps(reviews.to_json(), ensure_ascii=False, indent=2, sort_keys=True)
-        atomic_write(self.path(reviews.guide), (text + "\n").encode("utf-8"))
+        write_json(self.path(reviews.guide), reviews.to_json())
 
     def rename_source(self, old: str, new: str) -> None:
         """Follow a source rename in every guide's history."""
