@@ -327,7 +327,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--page-kb", type=int, help="page size; default 60 (20 above N=1000)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", default=str(BENCH_DIR / "results"), help="results directory")
-    parser.add_argument("--profile", action="store_true", help="also py-spy one cold watcher run per size")
+    parser.add_argument("--profile", action="store_true", help="also py-spy one cold/changed/steady watcher sequence per size")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats = "200", 1
@@ -362,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for tool in tools:
                     rows += run_scenarios(tool, site, n, repeat, args.per_host)
             if args.profile and "watcher" in wanted:
-                notes.append(profile_cold(site, watcher, n, args, Path(args.out)))
+                notes.append(profile_scenarios(site, watcher, n, args, Path(args.out)))
     if rows:  # --repeats 0 --profile only profiles
         write_results(Path(args.out), rows, machine, notes)
     else:
@@ -380,25 +380,25 @@ def write_results(out: Path, rows: Sequence[Row], machine: dict[str, Any], notes
     print(text)
 
 
-def profile_cold(site: FarmProcess, watcher: Path, n: int, args: argparse.Namespace, out: Path) -> str:
-    """One extra cold run under py-spy: a flame graph and a raw (collapsed) profile."""
+def profile_scenarios(site: FarmProcess, watcher: Path, n: int, args: argparse.Namespace, out: Path) -> str:
+    """One extra cold, changed and steady sequence under py-spy: raw (collapsed) profiles and top tables."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         return "profile skipped: py-spy not found (pip install py-spy)"
     out.mkdir(parents=True, exist_ok=True)
     tool = Watcher(watcher, per_host=args.per_host, concurrency=args.concurrency)
-    raw = out / f"profile-cold-{n}.txt"
-    for fmt, target in (("flamegraph", out / f"profile-cold-{n}.svg"), ("raw", raw)):
-        site.get("/reset")
-        with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-            tool.prepare(Path(tmp), site.get("/manifest"))
-            record = [py_spy, "record", "--format", fmt, "--rate", "200", "--subprocesses"]
-            command = [*record, "-o", str(target), "--", *tool.command(Path(tmp))]
-            subprocess.run(command, capture_output=True, env=tool.env(Path(tmp)))
-    top = out / f"profile-cold-{n}-top.md"
-    top.write_text(f"# Top self time, one cold watcher run, N={n}\n\n" + hotspots.table(raw, 15))
-    return f"py-spy profile of one cold run at N={n}: {out.name}/profile-cold-{n}.svg, .txt, -top.md"
-
+    site.get("/reset")
+    with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
+        tool.prepare(Path(tmp), site.get("/manifest"))
+        for scenario in SCENARIOS:
+            if scenario == "changed":
+                site.get("/version?set=1")
+            raw = out / f"profile-{scenario}-{n}.txt"
+            record = [py_spy, "record", "--format", "raw", "--rate", "200", "--subprocesses", "-o", str(raw)]
+            subprocess.run([*record, "--", *tool.command(Path(tmp))], capture_output=True, env=tool.env(Path(tmp)))
+            title = f"# Top self time, one {scenario} watcher run, N={n}\n\n"
+            (out / f"profile-{scenario}-{n}-top.md").write_text(title + hotspots.table(raw, 15))
+    return f"py-spy profiles of one cold/changed/steady sequence at N={n}: {out.name}/profile-*-{n}.txt, -top.md"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -57,6 +57,9 @@ _T = TypeVar("_T")
 _V = TypeVar("_V")
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
+# libyaml's parser when PyYAML was built with it (its wheels are): same
+# nodes and marks, ten times faster on a config of a thousand sources.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TYPE_NAMES = {
     "str": "a string",
     "int": "an integer",
@@ -754,7 +757,7 @@ def _compose(path: str | os.PathLike[str]) -> yaml.Node:
     except OSError as exc:
         raise ConfigError(f"cannot read configuration: {exc.strerror}", path=str(path)) from None
     try:
-        node = yaml.compose(data, Loader=yaml.SafeLoader)
+        node = yaml.compose(data, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise _yaml_error(str(path), exc) from None
     if node is None:

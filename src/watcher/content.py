@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import extract, normalize, pdf, quality
+from . import extract, normalize, quality
 from .decode import decode_body
 from .errors import DecodeError, EmptyContentError, HTTPStatusError, QualityError, SourceError
 from .models import Fetched, Source
@@ -84,6 +84,8 @@ def render(source: Source, body: Body, *, html: str | None = None) -> Rendered:
         raise EmptyContentError("the response body is empty", url=body.url)
     kind = body_format(source, body)
     if kind == "pdf":
+        from . import pdf  # pypdf costs a tenth of a second to import; most runs see no PDF
+
         document = pdf.pdf_to_text(body.data, url=body.url)
         return Rendered(_normalized(source, document.text, body.url), document.metadata)
     text = html if html is not None else _decode(source, body)

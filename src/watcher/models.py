@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -218,7 +219,16 @@ class Config:
         raise UnknownIdError(f"unknown guide {guide_id!r}", hint=f"known guides: {known}")
 
     def guides_citing(self, source_id: str) -> tuple[Guide, ...]:
-        return tuple(g for g in self.guides if source_id in g.source_ids)
+        return self._citing.get(source_id, ())
+
+    @cached_property
+    def _citing(self) -> dict[str, tuple[Guide, ...]]:
+        """Source id -> the guides citing it, in guide order (asked once per source per run)."""
+        citing: dict[str, list[Guide]] = {}
+        for guide in self.guides:
+            for source_id in dict.fromkeys(guide.source_ids):
+                citing.setdefault(source_id, []).append(guide)
+        return {source_id: tuple(guides) for source_id, guides in citing.items()}
 
     def claims(self, guide_id: str, source_id: str) -> tuple[str, ...]:
         """The claims ``guide_id`` quotes from ``source_id`` (none if it lists none)."""

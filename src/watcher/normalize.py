@@ -103,11 +103,11 @@ def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
 def _apply_ignore(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
     """Remove every match of ``patterns`` until a fixpoint (bounded)."""
     for _ in range(_IGNORE_ROUNDS):
-        stripped = text
+        removed = 0
         for pattern in patterns:
-            stripped = pattern.sub("", stripped)
-        stripped = _canonical(stripped)
-        if stripped == text:
+            text, count = pattern.subn("", text)
+            removed += count
+        if not removed:  # canonical text with nothing removed stays as it is
             break
-        text = stripped
+        text = _canonical(text)
     return text

@@ -8,7 +8,6 @@ import sys
 import click
 
 from .. import log
-from ..daemon import Daemon
 from ..errors import EXIT_ALL_FAILED
 from .common import Context, pass_ctx
 
@@ -46,6 +45,8 @@ def run(ctx: Context, once: bool, log_format: str, wait: float | None) -> None:
     batch in flight, exit 0.
     """
     log.configure(sys.stderr, log_format)
+    from ..daemon import Daemon  # APScheduler: imported only by the command that needs it
+
     daemon = Daemon(ctx.config_path, ctx.db, wait=wait)
     if not once:
         asyncio.run(daemon.serve())

@@ -22,16 +22,18 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    Table,
     Text,
     TypeDecorator,
     create_engine,
     delete,
     event,
     func,
+    insert,
     select,
     update,
 )
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -117,42 +119,81 @@ class EventRow(Base):
 
 
 class Transaction:
-    """Writes of one unit of work (one source of one check)."""
+    """Writes of one unit of work (one source of one check).
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    Rows are plain Core inserts, gathered per table and sent at commit as
+    one ``executemany`` each: a check writes a few rows for each of a
+    thousand sources, and the ORM's unit of work would cost more than the
+    fetch.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._pending: dict[Table, list[dict[str, Any]]] = {}
+
+    def _add(self, table: Table, values: dict[str, Any]) -> None:
+        self._pending.setdefault(table, []).append(values)
 
     def add_fetch(self, **values: Any) -> None:
-        self.session.add(FetchRow(**values))
+        self._add(_FETCHES, values)
 
     def add_change(self, **values: Any) -> None:
-        self.session.add(ChangeRow(**values))
+        self._add(_CHANGES, values)
 
     def add_event(self, source: str | None, at: datetime, kind: str, detail: str) -> None:
-        self.session.add(EventRow(source=source, at=at, kind=kind, detail=detail))
+        self._add(_EVENTS, {"source": source, "at": at, "kind": kind, "detail": detail})
 
     def add_version(self, state: SourceState, position: int) -> None:
         """Record the version at ``position`` of the state (just appended)."""
         version = state.versions[position]
-        self.session.add(
-            VersionRow(source=state.source, hash=version.hash, seen=version.seen, position=position)
-        )
+        self._add(_VERSIONS, _version_row(state.source, version.hash, version.seen, position))
 
     def sync_versions(self, state: SourceState) -> bool:
         """Make the versions table of one source equal to its state file."""
-        query = select(VersionRow).where(VersionRow.source == state.source)
-        rows = self.session.scalars(query.order_by(VersionRow.position)).all()
-        wanted = [(v.hash, v.seen) for v in state.versions]
-        if [(r.hash, r.seen) for r in rows] == wanted:
+        self.flush()
+        query = select(_VERSIONS.c.hash, _VERSIONS.c.seen).where(_VERSIONS.c.source == state.source)
+        rows = self.connection.execute(query.order_by(_VERSIONS.c.position)).all()
+        return self._replace_versions(state, [(r.hash, r.seen) for r in rows])
+
+    def sync_all_versions(self, states: Sequence[SourceState]) -> int:
+        """:meth:`sync_versions` for many sources, reading the table once."""
+        self.flush()
+        columns = _VERSIONS.c
+        query = select(columns.source, columns.hash, columns.seen)
+        stored: dict[str, list[tuple[str, datetime]]] = {}
+        for row in self.connection.execute(query.order_by(columns.source, columns.position)):
+            stored.setdefault(row.source, []).append((row.hash, row.seen))
+        return sum(self._replace_versions(state, stored.get(state.source, [])) for state in states)
+
+    def _replace_versions(self, state: SourceState, stored: list[tuple[str, datetime]]) -> bool:
+        if stored == [(v.hash, v.seen) for v in state.versions]:
             return False
-        self.session.execute(delete(VersionRow).where(VersionRow.source == state.source))
+        self.connection.execute(delete(_VERSIONS).where(_VERSIONS.c.source == state.source))
         for position, version in enumerate(state.versions):
-            self.session.add(
-                VersionRow(
-                    source=state.source, hash=version.hash, seen=version.seen, position=position
-                )
-            )
+            self._add(_VERSIONS, _version_row(state.source, version.hash, version.seen, position))
         return True
+
+    def rename(self, old: str, new: str) -> None:
+        """Move every row of source ``old`` to ``new``."""
+        self.flush()
+        for table in (_FETCHES, _VERSIONS, _CHANGES, _EVENTS):
+            self.connection.execute(update(table).where(table.c.source == old).values(source=new))
+
+    def flush(self) -> None:
+        """Send the gathered rows (done at commit, and before any read or rewrite)."""
+        for table, rows in self._pending.items():
+            self.connection.execute(insert(table), rows)
+        self._pending.clear()
+
+
+def _version_row(source: str, hash_: str, seen: datetime, position: int) -> dict[str, Any]:
+    return {"source": source, "hash": hash_, "seen": seen, "position": position}
+
+
+_FETCHES: Table = FetchRow.__table__  # type: ignore[assignment]
+_VERSIONS: Table = VersionRow.__table__  # type: ignore[assignment]
+_CHANGES: Table = ChangeRow.__table__  # type: ignore[assignment]
+_EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
 
 def default_url(root: Path) -> str:
@@ -177,28 +218,22 @@ class Journal:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction: committed on success, rolled back on any error."""
-        session = Session(self.engine)
         try:
-            yield Transaction(session)
-            session.commit()
+            with self.engine.begin() as connection:
+                tx = Transaction(connection)
+                yield tx
+                tx.flush()
         except SQLAlchemyError as exc:
-            session.rollback()
             raise StoreError(f"database error: {exc}") from exc
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def reconcile(self, states: Sequence[SourceState]) -> int:
         """Bring the versions table in line with the snapshots; return sources fixed."""
         with self.transaction() as tx:
-            return sum(tx.sync_versions(state) for state in states)
+            return tx.sync_all_versions(states)
 
     def rename_source(self, old: str, new: str, at: datetime) -> None:
         with self.transaction() as tx:
-            for table in (FetchRow, VersionRow, ChangeRow, EventRow):
-                tx.session.execute(update(table).where(table.source == old).values(source=new))
+            tx.rename(old, new)
             tx.add_event(new, at, "rename", f"renamed from {old}")
 
     # reads -------------------------------------------------------------
