@@ -324,6 +324,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--label", default="", help="what watcher build this is (e.g. a commit)")
     parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--workers", default="auto", help="watcher's workers: setting (auto, 0, 1...)")
     parser.add_argument("--page-kb", type=int, help="page size; default 60 (20 above N=1000)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", default=str(BENCH_DIR / "results"), help="results directory")
@@ -343,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     notes: list[str] = []
     peer_version = "not run"
     if "watcher" in wanted:
-        tools.append(Watcher(watcher, per_host=args.per_host, concurrency=args.concurrency))
+        tools.append(Watcher(watcher, args.per_host, args.concurrency, args.workers))
     if "urlwatch" in wanted:
         executable, peer_version = ensure_peer()
         if executable is None:
@@ -386,7 +387,7 @@ def profile_scenarios(site: FarmProcess, watcher: Path, n: int, args: argparse.N
     if not Path(py_spy).exists():
         return "profile skipped: py-spy not found (pip install py-spy)"
     out.mkdir(parents=True, exist_ok=True)
-    tool = Watcher(watcher, per_host=args.per_host, concurrency=args.concurrency)
+    tool = Watcher(watcher, args.per_host, args.concurrency, args.workers)
     site.get("/reset")
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         tool.prepare(Path(tmp), site.get("/manifest"))

@@ -54,10 +54,13 @@ class Watcher:
     executable: Path
     per_host: int = 2
     concurrency: int = 64
+    workers: str = "auto"
     name: str = "watcher"
 
     def prepare(self, work: Path, manifest: Manifest) -> None:
-        (work / "sources.yaml").write_text(watcher_config(manifest, self.per_host, self.concurrency))
+        (work / "sources.yaml").write_text(
+            watcher_config(manifest, self.per_host, self.concurrency, self.workers)
+        )
 
     def command(self, work: Path) -> list[str]:
         return [str(self.executable), "--config", str(work / "sources.yaml"), "check", "--quiet"]
@@ -84,7 +87,7 @@ def _states(work: Path) -> list[tuple[str, dict[str, Any]]]:
     return states
 
 
-def watcher_config(manifest: Manifest, per_host: int, concurrency: int) -> str:
+def watcher_config(manifest: Manifest, per_host: int, concurrency: int, workers: str = "auto") -> str:
     """sources.yaml: one source per page, one guide per host (JSON strings are YAML)."""
     q = _quote
     lines = [
@@ -92,6 +95,7 @@ def watcher_config(manifest: Manifest, per_host: int, concurrency: int) -> str:
         f"  user_agent: {q(USER_AGENT)}",
         f"  per_host: {per_host}",
         f"  concurrency: {concurrency}",
+        f"  workers: {workers}",
         "  timeout: 60s",
         "sources:",
     ]

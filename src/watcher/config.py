@@ -429,6 +429,15 @@ def _read_robots(at: _At) -> str:
     return _read_choice(at, ("obey", "ignore"))
 
 
+def _read_workers(at: _At) -> int | str:
+    """``auto`` or a number of processes (0: render in the fetching process)."""
+    if at.kind == "int":
+        return _read_count(at)
+    if at.kind == "str" and _read_str(at) == "auto":
+        return "auto"
+    raise at.expected("auto or a number of processes (0 or more)")
+
+
 def _read_format(at: _At) -> str:
     return _read_choice(at, ("auto", "html", "pdf", "text", "json"))
 
@@ -536,6 +545,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("allow_private", False, _read_bool, "let redirects reach private addresses"),
     Setting("timezone", DEFAULT_TIMEZONE, _read_timezone, "time zone of cron schedules"),
+    Setting(
+        "workers",
+        "auto",
+        _read_workers,
+        "processes that extract text beside the fetching one",
+        False,
+    ),
 )
 _PER_SOURCE = {s.name: s.read for s in SETTINGS if s.per_source}
 

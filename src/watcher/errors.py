@@ -61,6 +61,18 @@ class WatcherError(Exception):
             return f"{self.message} ({self.hint})"
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled whole (every attribute, whatever the subclass's __init__
+        # takes): a source's error crosses from a worker process.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[WatcherError], args: tuple[object, ...], state: dict[str, object]) -> object:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(WatcherError):
     """The configuration file is invalid; names the file, line and key."""

@@ -46,6 +46,7 @@ class Defaults:
     min_size_ratio: float = 0.3
     allow_private: bool = False
     timezone: str = DEFAULT_TIMEZONE
+    workers: int | str = "auto"
 
 
 @dataclass(frozen=True)

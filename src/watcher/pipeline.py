@@ -41,6 +41,7 @@ from .freshness import source_verdict
 from .models import Diff, Fetched, Source
 from .project import Project
 from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
+from .workers import Renderers, renderers_for
 
 BASELINE = "baseline"
 UNCHANGED = "unchanged"
@@ -92,6 +93,8 @@ class RunResult:
     started: datetime
     finished: datetime
     results: tuple[SourceResult, ...] = field(default_factory=tuple)
+    rendered_in_workers: int = 0
+    """Bodies turned into text by worker processes (see :mod:`watcher.workers`)."""
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
@@ -156,21 +159,30 @@ async def run_check(
     """Check ``sources`` concurrently within the politeness limits."""
     started = clock()
     project.reconcile()
-    concurrency = project.config.defaults.concurrency
-    async with Fetcher(concurrency=concurrency, transport=transport) as fetcher:
+    defaults = project.config.defaults
+    renderers = renderers_for(defaults.workers)
+    async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
 
         async def one(source: Source) -> SourceResult:
-            result = await check_source(project, fetcher, source, clock)
+            result = await check_source(project, fetcher, renderers, source, clock)
             if on_result is not None:
                 on_result(result)
             return result
 
-        results = await asyncio.gather(*(one(s) for s in sources))
-    return RunResult(started=started, finished=clock(), results=tuple(results))
+        try:
+            results = await asyncio.gather(*(one(s) for s in sources))
+        finally:
+            await renderers.aclose()
+    return RunResult(
+        started=started,
+        finished=clock(),
+        results=tuple(results),
+        rendered_in_workers=renderers.in_workers,
+    )
 
 
 async def check_source(
-    project: Project, fetcher: Fetcher, source: Source, clock: Clock
+    project: Project, fetcher: Fetcher, renderers: Renderers, source: Source, clock: Clock
 ) -> SourceResult:
     """Fetch, process and record one source. Never raises a SourceError."""
     state = project.store.load_state(source.id)
@@ -179,7 +191,8 @@ async def check_source(
         fetched = await fetcher.fetch(source, _validators(project, state))
         rendered = None
         if not fetched.not_modified:
-            rendered = render_fetched(source, fetched, _current_size(project, state))
+            previous_size = _current_size(project, state)
+            rendered = await renderers.render(source, fetched, previous_size)
     except HTTPStatusError as exc:
         return record_failure(project, source, state, explain_status(source, exc), clock(), rebased)
     except SourceError as exc:

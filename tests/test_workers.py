@@ -1,0 +1,181 @@
+"""Worker processes for the render stage: same text, same errors, nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_config
+from tests.webserver import Page, WebSite
+from watcher.content import render_fetched
+from watcher.errors import QualityError, SourceError
+from watcher.models import Fetched, Source
+from watcher.pipeline import run_check
+from watcher.project import Project
+from watcher.workers import Renderers, renderers_for
+
+SOURCE = Source(
+    id="fund",
+    url="https://fund.example/oms",
+    title="Fund",
+    select=("article",),
+    ignore=(),
+)
+
+ARTICLE = """<html><head><meta charset="utf-8"><title>ОМС</title></head><body>
+<nav>Главная · Новости</nav><article><h1>Полис ОМС</h1>
+<p>Иностранные граждане, работающие по трудовому договору, застрахованы в системе ОМС.</p>
+<p>Срок оформления полиса — 5 рабочих дней.</p></article></body></html>"""
+
+CAPTCHA = """<html><head><title>Вы не робот?</title></head><body>
+<div class="smart-captcha"></div></body></html>"""
+
+
+def fetched(body: str | bytes, charset: str | None = "utf-8") -> Fetched:
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return Fetched(
+        url=SOURCE.url,
+        final_url=SOURCE.url,
+        status=200,
+        fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
+        duration_ms=10,
+        body=data,
+        content_type="text/html",
+        charset=charset,
+    )
+
+
+def in_worker(*bodies: Fetched) -> tuple[list[object], Renderers]:
+    """Render each body with one worker process; the text, or the error raised."""
+
+    async def go() -> tuple[list[object], Renderers]:
+        renderers = Renderers(1)
+        assert await renderers.ready() == 1
+        answers: list[object] = []
+        try:
+            for body in bodies:
+                try:
+                    answers.append(await renderers.render(SOURCE, body, None))
+                except SourceError as exc:
+                    answers.append(exc)
+        finally:
+            await renderers.aclose()
+        return answers, renderers
+
+    return asyncio.run(go())
+
+
+def test_a_worker_renders_the_same_text_as_this_process() -> None:
+    cp1251 = ARTICLE.replace('charset="utf-8"', 'charset="windows-1251"').encode("cp1251")
+    bodies = (fetched(ARTICLE), fetched(cp1251, charset=None))
+    answers, renderers = in_worker(*bodies)
+    assert renderers.in_workers == 2
+    assert answers == [render_fetched(SOURCE, body, None) for body in bodies]
+    assert "Срок оформления полиса - 5 рабочих дней." in answers[1].text  # type: ignore[attr-defined]
+
+
+def test_a_source_error_crosses_from_the_worker_whole() -> None:
+    answers, renderers = in_worker(fetched(CAPTCHA))
+    assert renderers.in_workers == 1
+    error = answers[0]
+    assert isinstance(error, QualityError)
+    with pytest.raises(QualityError) as here:
+        render_fetched(SOURCE, fetched(CAPTCHA), None)
+    assert (error.kind, str(error), error.url, error.status) == (
+        here.value.kind,
+        str(here.value),
+        here.value.url,
+        here.value.status,
+    )
+
+
+def test_a_dead_worker_loses_nothing() -> None:
+    async def go() -> tuple[list[str], Renderers]:
+        renderers = Renderers(1)
+        await renderers.ready()
+        texts = [(await renderers.render(SOURCE, fetched(ARTICLE), None)).text]
+        for worker in renderers._workers:  # the OOM killer, say
+            os.kill(worker.process.pid, signal.SIGKILL)
+            await worker.process.wait()
+        texts.append((await renderers.render(SOURCE, fetched(ARTICLE), None)).text)
+        await renderers.aclose()
+        return texts, renderers
+
+    texts, renderers = asyncio.run(go())
+    assert texts[0] == texts[1] != ""
+    assert (renderers.in_workers, renderers.in_process) == (1, 1)
+
+
+def test_auto_uses_the_spare_cores_once_there_is_work_to_share() -> None:
+    spare = min(len(os.sched_getaffinity(0)) - 1, 4)
+    assert renderers_for("auto").wanted == spare
+    assert renderers_for(0).wanted == 0
+    assert renderers_for(2).wanted == 2
+
+    async def go() -> Renderers:
+        renderers = renderers_for("auto")
+        for _ in range(10):  # a small run, or one of 304s: nothing to share
+            await renderers.render(SOURCE, fetched(ARTICLE), None)
+        await renderers.aclose()
+        return renderers
+
+    small = asyncio.run(go())
+    assert (small.in_process, small.in_workers, small._workers) == (10, 0, [])
+
+
+CONFIG = """\
+defaults:
+  timeout: 5s
+  retries: 0
+  per_host: 4
+  workers: {workers}
+sources:
+{sources}
+guides:
+  - id: guide
+    title: Guide
+    url: https://guides.example.org/guide
+    owner: editor@example.org
+    sources: [{ids}]
+"""
+
+
+def project_of(root: Path, site: WebSite, workers: int, pages: int) -> Project:
+    ids = [f"p{i:02d}" for i in range(pages)]
+    sources = "\n".join(
+        f"  - {{id: {i}, url: '{site.url}/{i}', title: Page {i}, select: article}}" for i in ids
+    )
+    root.mkdir()
+    text = CONFIG.format(workers=workers, sources=sources, ids=", ".join(ids))
+    return Project.load(write_config(root, text))
+
+
+def test_a_check_with_workers_stores_what_one_without_stores(tmp_path: Path, site: WebSite) -> None:
+    pages = 24
+    for i in range(pages):
+        body = CAPTCHA if i == 7 else ARTICLE.replace("5 рабочих", f"{i} рабочих")
+        # Slow enough (6 rounds of 0.4 s) for the worker to be up well before the end.
+        site.routes[f"/p{i:02d}"] = Page(body, status=404 if i == 9 else 200, delay=0.4)
+    runs = {}
+    for workers in (0, 1):
+        project = project_of(tmp_path / f"workers-{workers}", site, workers, pages)
+        runs[workers] = asyncio.run(run_check(project, project.config.sources))
+        texts = {
+            sid: project.store.read_version(sid, state.current)
+            for sid, state in project.states().items()
+            if state.current
+        }
+        runs[workers] = (runs[workers], texts)
+    (plain, plain_texts), (pooled, pooled_texts) = runs[0], runs[1]
+    assert plain.rendered_in_workers == 0
+    assert pooled.rendered_in_workers > 0
+    assert [(r.source, r.outcome, r.error_kind) for r in pooled.results] == [
+        (r.source, r.outcome, r.error_kind) for r in plain.results
+    ]
+    assert pooled_texts == plain_texts
+    assert len(pooled_texts) == pages - 2  # the captcha and the 404 are failures, not versions
