@@ -239,14 +239,17 @@ def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     source_in = stdin or sys.stdin.buffer
     sink = stdout or sys.stdout.buffer
-    sink.write(_frame(_READY))
-    sink.flush()
-    while header := source_in.read(_HEADER.size):
-        (size,) = _HEADER.unpack(header)
-        source, fetched, previous_size = pickle.loads(source_in.read(size))
-        answer = _answer(source, fetched, previous_size)
-        sink.write(_frame(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)))
+    try:
+        sink.write(_frame(_READY))
         sink.flush()
+        while header := source_in.read(_HEADER.size):
+            (size,) = _HEADER.unpack(header)
+            source, fetched, previous_size = pickle.loads(source_in.read(size))
+            answer = _answer(source, fetched, previous_size)
+            sink.write(_frame(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)))
+            sink.flush()
+    except BrokenPipeError:  # the parent is gone (killed): leave quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sink.fileno())  # no flush error at exit
 
 
 def _answer(source: Source, fetched: Fetched, previous_size: int | None) -> Answer:
