@@ -149,7 +149,8 @@ class _Worker:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
-        self.pending: deque[asyncio.Future[Answer]] = deque()
+        self.pending: deque[tuple[int, asyncio.Future[Answer]]] = deque()
+        self._sent = 0
         self.ready = False
         self.answered_hello = asyncio.Event()  # set when ready, or gone before
         self._reader = asyncio.create_task(self._read_answers())
@@ -166,12 +167,14 @@ class _Worker:
     async def ask(self, request: tuple[Source, Fetched, int | None]) -> Answer:
         assert self.process.stdin is not None
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._sent += 1
         try:
-            self.process.stdin.write(_frame(pickle.dumps(request, pickle.HIGHEST_PROTOCOL)))
+            frame = _frame(pickle.dumps((self._sent, *request), pickle.HIGHEST_PROTOCOL))
+            self.process.stdin.write(frame)
         except (ConnectionError, RuntimeError) as exc:
             self._fail()
             raise _WorkerGone from exc
-        self.pending.append(future)  # answers come back in the order requests went
+        self.pending.append((self._sent, future))  # answers come in the order requests went
         try:
             await self.process.stdin.drain()
         except (ConnectionError, RuntimeError):
@@ -186,13 +189,22 @@ class _Worker:
                 return
             self.ready = True
             self.answered_hello.set()
-            while True:
-                answer = pickle.loads(await _read_frame(stdout))
-                self.pending.popleft().set_result(answer)
-        except (asyncio.IncompleteReadError, pickle.UnpicklingError, IndexError, EOFError):
-            pass
+            while self._take(pickle.loads(await _read_frame(stdout))):
+                pass
+        except Exception:  # end of output, or anything unexpected on the pipe:
+            pass  # the pending requests are rendered here
         finally:
             self._fail()
+
+    def _take(self, message: tuple[int, str, Any]) -> bool:
+        """Hand an answer to its request; False if it is not the one expected."""
+        number, kind, value = message
+        if not self.pending or self.pending[0][0] != number:
+            return False  # out of step: stop trusting this worker
+        _, future = self.pending.popleft()
+        if not future.done():  # its caller may have been cancelled
+            future.set_result((kind, value))  # type: ignore[arg-type]
+        return True
 
     async def _watch_exit(self) -> None:
         """A worker that exits fails its requests, whatever its pipes still say."""
@@ -202,23 +214,32 @@ class _Worker:
     def _fail(self) -> None:
         self.ready = False
         self.answered_hello.set()
+        if self.process.returncode is None:  # a worker out of step is stopped
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
         while self.pending:
-            future = self.pending.popleft()
+            _, future = self.pending.popleft()
             if not future.done():
                 future.set_exception(_WorkerGone())
 
     async def close(self) -> None:
+        """End its input, give it time to exit, then kill it; never wait forever.
+
+        The exit status may never reach us (a tracer or another reaper can
+        take it): past the deadlines the run goes on without it.
+        """
         assert self.process.stdin is not None
         with contextlib.suppress(ConnectionError, RuntimeError):
             self.process.stdin.close()  # end of input: serve() returns
-        try:
-            await asyncio.wait_for(asyncio.shield(self._exit), timeout=CLOSE_TIMEOUT)
-        except TimeoutError:
-            self.process.kill()
-            await self._exit
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
+        done, _ = await asyncio.wait({self._exit}, timeout=CLOSE_TIMEOUT)
+        if not done:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await asyncio.wait({self._exit}, timeout=1.0)
+        for task in (self._exit, self._reader):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _frame(data: bytes) -> bytes:
@@ -244,12 +265,14 @@ def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None
         sink.flush()
         while header := source_in.read(_HEADER.size):
             (size,) = _HEADER.unpack(header)
-            source, fetched, previous_size = pickle.loads(source_in.read(size))
-            answer = _answer(source, fetched, previous_size)
+            number, source, fetched, previous_size = pickle.loads(source_in.read(size))
+            answer = (number, *_answer(source, fetched, previous_size))
             sink.write(_frame(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)))
             sink.flush()
     except BrokenPipeError:  # the parent is gone (killed): leave quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sink.fileno())  # no flush error at exit
+    except Exception:  # a request that cannot be read: the parent renders it itself
+        return
 
 
 def _answer(source: Source, fetched: Fetched, previous_size: int | None) -> Answer:
