@@ -179,3 +179,20 @@ def test_a_check_with_workers_stores_what_one_without_stores(tmp_path: Path, sit
     ]
     assert pooled_texts == plain_texts
     assert len(pooled_texts) == pages - 2  # the captcha and the 404 are failures, not versions
+
+
+def test_a_worker_out_of_step_is_dropped_and_nothing_hangs() -> None:
+    async def go() -> tuple[str, Renderers]:
+        renderers = Renderers(1)
+        await renderers.ready()
+        worker = renderers._workers[0]
+        assert worker.process.stdin is not None
+        worker.process.stdin.write(b"\x00\x00\x00\x05junk!")  # a request no worker can read
+        await asyncio.wait_for(worker.process.wait(), 10)
+        text = (await renderers.render(SOURCE, fetched(ARTICLE), None)).text
+        await asyncio.wait_for(renderers.aclose(), 20)
+        return text, renderers
+
+    text, renderers = asyncio.run(go())
+    assert text == render_fetched(SOURCE, fetched(ARTICLE), None).text
+    assert (renderers.in_workers, renderers.in_process) == (0, 1)
