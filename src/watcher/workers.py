@@ -25,7 +25,7 @@ import signal
 import struct
 import sys
 from collections import deque
-from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, BinaryIO, Final, Literal
 
 from .content import Rendered, render_fetched
@@ -51,15 +51,13 @@ _READY = b"ready"
 Answer = tuple[Literal["ok", "error", "crash"], Any]
 
 
-def _frozen_mapping(items: dict[str, Any]) -> Mapping[str, Any]:
-    from types import MappingProxyType
-
+def _frozen_mapping(items: dict[str, Any]) -> MappingProxyType[str, Any]:
     return MappingProxyType(items)
 
 
 # Models freeze their mappings in a mappingproxy, which pickle refuses:
 # send the dict it wraps and freeze it again on the other side.
-copyreg.pickle(type(_frozen_mapping({})), lambda proxy: (_frozen_mapping, (dict(proxy),)))
+copyreg.pickle(MappingProxyType, lambda proxy: (_frozen_mapping, (dict(proxy),)))
 
 
 def renderers_for(setting: int | str) -> Renderers:
