@@ -187,3 +187,19 @@ def test_default_time_zone_is_moscow(tmp_path: Path) -> None:
     path = write_config(tmp_path, "sources:\n  - {id: a, url: 'https://a.example/', title: A}\n")
     config = load_config(path)
     assert config.defaults.timezone == "Europe/Moscow" == config.sources[0].timezone
+
+
+def test_check_due_follows_a_cron_schedule_not_the_interval() -> None:
+    from watcher.pipeline import is_due as check_is_due
+
+    # 09:00 Moscow on weekdays; the default interval (1 day) would say "not yet".
+    fund = source(schedule="0 9 * * 1-5", timezone="Europe/Moscow", interval=timedelta(days=1))
+    before_nine = checked(T0 - timedelta(hours=1))  # 08:00 Moscow, Monday
+    assert check_is_due(fund, before_nine, T0)  # 09:00 came since
+    assert not check_is_due(fund, before_nine, T0 - timedelta(minutes=1))
+    after_nine = checked(T0 + timedelta(minutes=30))
+    assert not check_is_due(fund, after_nine, T0 + timedelta(hours=12))  # 21:00, same day
+    assert check_is_due(fund, after_nine, T0 + timedelta(days=1))  # Tuesday 09:00
+    plain = source(interval=timedelta(hours=6))
+    assert not check_is_due(plain, checked(T0), T0 + timedelta(hours=5))
+    assert check_is_due(plain, checked(T0), T0 + timedelta(hours=6))

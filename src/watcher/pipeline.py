@@ -138,9 +138,16 @@ def select_sources(
 
 
 def is_due(source: Source, state: SourceState, now: datetime) -> bool:
-    """Never checked, or its ``interval`` has elapsed since the last check."""
+    """Never checked, or its cron ``schedule`` fired or its ``interval`` elapsed since.
+
+    For ``check --due`` from cron: no jitter (the crontab spreads the runs).
+    """
     if state.last_check is None:
         return True
+    if source.schedule is not None:
+        from .schedule import fired_since  # APScheduler: only for sources with a schedule
+
+        return fired_since(source, state.last_check.at, now)
     return now - state.last_check.at >= source.interval
 
 

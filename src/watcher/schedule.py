@@ -176,6 +176,12 @@ def next_due(source: Source, state: SourceState, now: datetime) -> datetime:
     return fire + jitter(source.id, fire_after(trigger, fire) - fire)
 
 
+def fired_since(source: Source, last: datetime, now: datetime) -> bool:
+    """True when the cron ``schedule`` of ``source`` fired after ``last``, by ``now``."""
+    assert source.schedule is not None
+    return fire_after(parse_cron(source.schedule, source.timezone), last) <= now
+
+
 def is_due(source: Source, state: SourceState, now: datetime) -> bool:
     """Never checked, or its next due time has come."""
     return next_due(source, state, now) <= now

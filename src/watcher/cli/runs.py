@@ -31,7 +31,10 @@ from .common import Context, pass_ctx, wait_option
     help="Only the sources of this guide (repeatable).",
 )
 @click.option(
-    "--due", is_flag=True, help="Only sources whose interval has elapsed (for frequent cron runs)."
+    "--due",
+    is_flag=True,
+    help="Only sources that are due: their cron schedule fired, or their interval "
+    "elapsed, since their last check (for frequent cron runs).",
 )
 @click.option(
     "-q",
