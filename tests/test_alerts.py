@@ -113,6 +113,45 @@ def test_each_change_is_announced_once_and_noise_never(
     assert len(inbox.to("ed@example.org")) == 2
 
 
+def test_a_quoted_claim_gone_from_its_source_is_announced_once(
+    tmp_path: Path, site: WebSite, receiver: Receiver, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    config = write_config(
+        tmp_path,
+        f"""\
+        defaults: {{retries: 0}}
+        sources:
+          - {{id: fund, url: '{site.url}/fund', title: Fund hotline}}
+        guides:
+          - id: insurance
+            title: Medical insurance
+            url: https://guides.example.org/ins
+            owner: ed@example.org
+            sources:
+              - source: fund
+                claims: ["Горячая линия: 8 800 555-01-23"]
+        notify:
+          smtp: {{host: 127.0.0.1, port: {port}, security: none, sender: w@example.org}}
+          webhooks: [{{url: '{receiver.url}/hook', token_env: WATCHER_TEST_HOOK_TOKEN}}]
+        """,
+    )
+    site.routes["/fund"] = fund("8 800 555-01-23")
+    check(config)
+    assert receiver.posts == []  # the claim holds
+
+    site.routes["/fund"] = fund("8 800 555-01-45")
+    check(config)
+    check(config)
+    assert receiver.events() == ["needs-review", "claim-missing"]
+    claim = receiver.accepted()[1].body
+    assert (claim["guide"], claim["source"]) == ("insurance", "fund")
+    assert "Горячая линия: 8 800 555-01-45" in claim["text"]  # what the page says now
+    [(recipients, message)] = inbox.messages  # one e-mail carries both
+    assert recipients == ("ed@example.org",)
+    assert "claim" in message.get_content()
+
+
 def test_failing_channel_is_retried_and_a_lost_database_never_resends(
     tmp_path: Path, site: WebSite, receiver: Receiver, smtp: tuple[Inbox, int]
 ) -> None:

@@ -8,7 +8,10 @@ alert-worthy conditions that hold now, each with a stable key:
   same text is not), for the guide's owner;
 - ``broken``: a source failed ``fail_after`` checks in a row, keyed by
   source and the start of the failure streak, for the maintainers;
-- ``claim-missing`` and later kinds: add a finder to :data:`FINDERS`.
+- ``claim-missing``: a claim a guide quotes is modified or missing in its
+  source's current text, keyed by guide, source and current hash, for the
+  guide's owner;
+- later kinds: add a finder to :data:`FINDERS`.
 
 **Recording**: ``snapshots/_alerts.json`` (committed with the snapshots,
 written atomically under the project lock) keeps every condition already
@@ -131,8 +134,31 @@ def broken(situation: Situation) -> Iterable[Alert]:
         )
 
 
-FINDERS: list[Finder] = [needs_review, broken]
-"""Every kind of condition; claims add theirs (``claim-missing``) here."""
+def claim_missing(situation: Situation) -> Iterable[Alert]:
+    """A claim a guide quotes is modified or missing in its source's current text."""
+    for verdict in situation.verdicts:
+        guide = situation.config.guide(verdict.guide)
+        for reason in verdict.claim_problems:
+            source_id = reason.source or ""
+            state = situation.states.get(source_id)
+            current = state.current if state is not None else None
+            yield Alert(
+                key=f"{CLAIM_MISSING}/{guide.id}/{source_id}/{current}",
+                event=CLAIM_MISSING,
+                audience=EDITORS,
+                source=source_id,
+                guide=guide.id,
+                subject=f"[watcher] claim not found: {guide.title}",
+                text=(
+                    f"Guide {guide.title!r} ({guide.id}) quotes source {source_id}, which no "
+                    f"longer says it: {reason.text}.\nNext: {reason.action}."
+                ),
+                data={"hash": current, "problem": reason.text, "url": guide.url},
+            )
+
+
+FINDERS: list[Finder] = [needs_review, claim_missing, broken]
+"""Every kind of condition."""
 
 
 def conditions(situation: Situation, finders: Iterable[Finder] = ()) -> dict[str, Alert]:
@@ -278,7 +304,9 @@ def dispatch(project: Project, now: datetime, finders: Iterable[Finder] = ()) ->
 
 def _situation(project: Project, now: datetime) -> Situation:
     states = project.states()
-    verdicts = tuple(all_verdicts(project.config, states, project.all_reviews(), now))
+    reviews = project.all_reviews()
+    # With the store, changes and claims are assessed (claim-missing needs them).
+    verdicts = tuple(all_verdicts(project.config, states, reviews, now, project.store))
     return Situation(project.config, states, verdicts, now)
 
 
