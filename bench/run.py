@@ -401,5 +401,6 @@ def profile_scenarios(site: FarmProcess, watcher: Path, n: int, args: argparse.N
             (out / f"profile-{scenario}-{n}-top.md").write_text(title + hotspots.table(raw, 15))
     return f"py-spy profiles of one cold/changed/steady sequence at N={n}: {out.name}/profile-*-{n}.txt, -top.md"
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,7 +26,7 @@ import struct
 import sys
 from collections import deque
 from types import MappingProxyType
-from typing import Any, BinaryIO, Final, Literal
+from typing import Any, Final, Literal
 
 from .content import Rendered, render_fetched
 from .errors import SourceError
@@ -253,11 +253,10 @@ async def _read_frame(stream: asyncio.StreamReader) -> bytes:
 # the worker's side
 
 
-def serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-    """Answer render requests from ``stdin`` on ``stdout`` until end of input."""
+def serve() -> None:
+    """Answer render requests from stdin on stdout until end of input."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    source_in = stdin or sys.stdin.buffer
-    sink = stdout or sys.stdout.buffer
+    source_in, sink = sys.stdin.buffer, sys.stdout.buffer
     try:
         sink.write(_frame(_READY))
         sink.flush()
