@@ -12,7 +12,7 @@ import tracemalloc
 from collections.abc import Callable
 
 from watcher.diff import apply_diff, diff_texts
-from watcher.models import Diff
+from watcher.results import Diff
 
 VOCABULARY = (
     "федеральный закон орган власти субъекта российской федерации в соответствии с "

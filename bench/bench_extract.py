@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pages  # noqa: E402
+import pages
 
-from watcher.content import Body, render  # noqa: E402
-from watcher.models import Source  # noqa: E402
+from watcher.content import Body, render
+from watcher.models import Source
 
 REPEATS = {"60 KB": 200, "3 MB": 10}
 

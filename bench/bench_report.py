@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import run_measured  # noqa: E402
+from measure import run_measured
 
-from watcher.normalize import content_hash  # noqa: E402
-from watcher.project import Project  # noqa: E402
-from watcher.store import CheckOutcome, Version  # noqa: E402
-from watcher.store.reviews import REVIEW, ReviewEntry  # noqa: E402
+from watcher.normalize import content_hash
+from watcher.project import Project
+from watcher.state import CheckOutcome, Version
+from watcher.state import REVIEW, ReviewEntry
 
 END = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.corpus.runner import HALVES, Outcome, pairs, run_pair  # noqa: E402
 
-from watcher.claims import ClaimResult  # noqa: E402
 from watcher.decode import decode_body  # noqa: E402
 from watcher.errors import WatcherError  # noqa: E402
 from watcher.extract import extract_text  # noqa: E402
+from watcher.results import ClaimResult
 
 DATA = ROOT.parent / "shared" / "data"
 _TOKEN = re.compile(r"\w+")

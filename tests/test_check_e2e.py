@@ -11,17 +11,9 @@ import pytest
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
 from watcher.freshness import FRESH, NEEDS_REVIEW
-from watcher.pipeline import (
-    BASELINE,
-    CHANGED,
-    FAILED,
-    REVERTED,
-    UNCHANGED,
-    RunResult,
-    run_check,
-    utcnow,
-)
+from watcher.pipeline import run_check
 from watcher.project import Project
+from watcher.results import BASELINE, CHANGED, FAILED, REVERTED, UNCHANGED, RunResult, utcnow
 
 PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8"><title>ТФОМС</title></head>
 <body><header><nav><a href="/">Главная</a> <a href="/news">Новости</a></nav></header>

@@ -11,7 +11,8 @@ from junitparser import Failure, JUnitXml
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
-from watcher.store.reviews import GuideReviews, ReviewEntry, ReviewStore
+from watcher.state import GuideReviews, ReviewEntry
+from watcher.store.reviews import ReviewStore
 
 CONFIG = """\
 defaults:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.claims import ClaimResult, check_claims, summary
-from watcher.models import WordOp
+from watcher.claims import check_claims, summary
+from watcher.results import ClaimResult, WordOp
 
 OLD = "\n".join(
     [

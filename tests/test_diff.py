@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watcher.diff import apply_diff, diff_texts, render_unified
-from watcher.models import Diff, DiffStats, Line, WordOp
+from watcher.results import Diff, DiffStats, Line, WordOp
 
 CONTACTS = [
     "Контакты",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from watcher.diff import diff_texts
 from watcher.facts import ChangedFact, changed_facts, find_facts, mark_ops, touched_facts
-from watcher.models import WordOp
+from watcher.results import WordOp
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "report" / "facts.yaml").read_text(encoding="utf-8")

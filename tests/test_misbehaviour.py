@@ -24,8 +24,9 @@ from tests.webserver import Page, WebSite
 from watcher.errors import RedirectError
 from watcher.fetch import Fetcher
 from watcher.models import Source
-from watcher.pipeline import CHANGED, FAILED, UNCHANGED, RunResult, SourceResult, run_check
+from watcher.pipeline import run_check
 from watcher.project import Project
+from watcher.results import CHANGED, FAILED, UNCHANGED, RunResult, SourceResult
 
 DATA = Path(__file__).parent / "data"
 GOOD = (

@@ -30,7 +30,7 @@ from watcher.schedule import (
     run_times,
     source_timer,
 )
-from watcher.store import CheckOutcome, SourceState
+from watcher.state import CheckOutcome, SourceState
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Moscow
 

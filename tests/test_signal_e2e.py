@@ -18,11 +18,12 @@ from watcher import ci
 from watcher.config import load_config
 from watcher.errors import ConfigError
 from watcher.freshness import CLAIMS, FRESH, NEEDS_REVIEW, GuideVerdict
-from watcher.pipeline import CHANGED, REVERTED, UNCHANGED, RunResult, SourceResult, run_check
+from watcher.pipeline import run_check
 from watcher.project import Project
 from watcher.report.digest import build_digest, load_history
 from watcher.report.jsondoc import to_json
 from watcher.report.render import Renderer
+from watcher.results import CHANGED, REVERTED, UNCHANGED, RunResult, SourceResult
 from watcher.review import sign_off
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -37,12 +37,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import notify, webhooks
-from .errors import StoreError, WatcherError
-from .freshness import GuideVerdict, all_verdicts
-from .models import Config, Notify
-from .project import Project
-from .store import SourceState, read_json, write_json
+from watcher import notify, webhooks
+from watcher.errors import StoreError, WatcherError
+from watcher.freshness import GuideVerdict, all_verdicts
+from watcher.models import Config, Notify
+from watcher.project import Project
+from watcher.state import SourceState
+from watcher.store import read_json, write_json
 
 RECORD_FILE = "_alerts.json"
 RECORD_SCHEMA = "watcher.alerts/1"

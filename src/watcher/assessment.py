@@ -22,13 +22,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import claims as claim_check
-from .claims import ClaimResult
-from .diff import diff_texts
-from .facts import ChangedFact
-from .legal import law_changes
-from .models import Diff, Source
-from .significance import SEVERITIES, assess
+from watcher import claims as claim_check
+from watcher.diff import diff_texts
+from watcher.facts import ChangedFact
+from watcher.legal import law_changes
+from watcher.models import Source
+from watcher.results import ClaimResult, Diff, GuideClaims, Severity
+from watcher.significance import SEVERITIES, assess
 
 __all__ = ["SEVERITIES", "Assessment", "GuideClaims", "assess_texts", "assess_versions", "rank"]
 
@@ -43,7 +43,7 @@ class Assessment:
     ``severity`` is None when the two texts are equal and every claim holds.
     """
 
-    severity: str | None
+    severity: Severity | None
     reasons: tuple[str, ...] = ()
     claims: tuple[ClaimResult, ...] = ()
     law: tuple[str, ...] = ()
@@ -59,19 +59,6 @@ class Assessment:
     def claims_summary(self) -> str | None:
         """``all 3 claims intact``, ``1 of 3 claims modified: «...»``; None without claims."""
         return claim_check.summary(self.claims) if self.claims else None
-
-
-@dataclass(frozen=True)
-class GuideClaims:
-    """The claims one guide quotes from a source, checked against its pinned version."""
-
-    guide: str
-    summary: str
-    results: tuple[ClaimResult, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(result.ok for result in self.results)
 
 
 def rank(severity: str | None) -> int:
@@ -141,4 +128,4 @@ def _unchanged(results: tuple[ClaimResult, ...]) -> Assessment:
     if not problems:
         return Assessment(None, (), results)
     reasons = tuple(f"claim {r.status}: «{r.claim}»" for r in problems)
-    return Assessment("major", reasons, results)
+    return Assessment(Severity.MAJOR, reasons, results)

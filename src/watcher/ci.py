@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .assessment import rank
-from .errors import UsageError
-from .freshness import (
+from watcher.assessment import rank
+from watcher.errors import UsageError
+from watcher.freshness import (
     BROKEN,
     INSECURE,
     MOVED,
@@ -37,7 +37,7 @@ from .freshness import (
     GuideVerdict,
     Reason,
 )
-from .models import Config, Guide
+from watcher.models import Config, Guide
 
 CI_SCHEMA = "watcher.ci/1"
 FAIL_ON_CHOICES = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED)

@@ -36,14 +36,14 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from .diff import diff_texts
-from .facts import find_facts
-from .models import Diff, Line, WordOp
-from .normalize import normalize
+from watcher.diff import diff_texts
+from watcher.facts import find_facts
+from watcher.normalize import normalize
+from watcher.results import ClaimResult, ClaimStatus, Diff, Line, WordOp
 
 __all__ = ["STATUSES", "THRESHOLD", "ClaimResult", "check_claims", "summary"]
 
-STATUSES = ("intact", "moved", "modified", "missing")
+STATUSES = tuple(ClaimStatus)
 """Every status a claim can have, best first."""
 THRESHOLD = 80.0
 """Fuzzy alignment score (0-100) a near match elsewhere in the text must reach."""
@@ -51,24 +51,6 @@ THRESHOLD = 80.0
 _TRACE_FLOOR = 40.0  # an edited claim traced to its old place must keep this much
 _QUOTES = "\"'"
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """What became of one claim; lines are 1-based lines of the snapshot texts."""
-
-    claim: str
-    status: str
-    old_line: int | None = None
-    new_line: int | None = None
-    found: str | None = None
-    words: tuple[WordOp, ...] = ()
-    score: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True when the claim still reads as the guide quotes it."""
-        return self.status in ("intact", "moved")
 
 
 @dataclass(frozen=True)
@@ -181,7 +163,7 @@ def _fold(text: str) -> _Folded:
 def _check(claim: str, old: _Folded | None, new: _Folded, diff: Diff | None) -> ClaimResult:
     key = _fold_str(claim)
     if not key:
-        return ClaimResult(claim, "missing")
+        return ClaimResult(claim, ClaimStatus.MISSING)
     found_new = _occurrences(new, key)
     found_old = _occurrences(old, key) if old is not None else []
     old_line = found_old[0].first_line + 1 if found_old else None
@@ -189,11 +171,15 @@ def _check(claim: str, old: _Folded | None, new: _Folded, diff: Diff | None) -> 
     in_place = [o for o in found_new if o.first_line in carried.values()]
     if found_new and (old is None or not found_old or in_place):
         hit = (in_place or found_new)[0]
-        return ClaimResult(claim, "intact", old_line, hit.first_line + 1, _text(new, hit), (), 100)
+        return ClaimResult(
+            claim, ClaimStatus.INTACT, old_line, hit.first_line + 1, _text(new, hit), (), 100
+        )
     traced = _traced(claim, key, old, new, found_old, carried) if old is not None else None
     if found_new and (traced is None or _same_facts(claim, traced.found or "")):
         hit = found_new[0]
-        return ClaimResult(claim, "moved", old_line, hit.first_line + 1, _text(new, hit), (), 100)
+        return ClaimResult(
+            claim, ClaimStatus.MOVED, old_line, hit.first_line + 1, _text(new, hit), (), 100
+        )
     return traced or _near(claim, key, new, old_line)
 
 
@@ -291,7 +277,7 @@ def _traced(
         if found and score >= _TRACE_FLOOR:
             words = _word_ops(claim, found)
             return ClaimResult(
-                claim, "modified", hit.first_line + 1, target + 1, found, words, score
+                claim, ClaimStatus.MODIFIED, hit.first_line + 1, target + 1, found, words, score
             )
     return None
 
@@ -334,12 +320,14 @@ def _near(claim: str, key: str, new: _Folded, old_line: int | None) -> ClaimResu
     """The best fuzzy match of ``key`` in the new text, or ``missing``."""
     alignment = fuzz.partial_ratio_alignment(key, new.flat, score_cutoff=THRESHOLD)
     if alignment is None or not new.flat:
-        return ClaimResult(claim, "missing", old_line)
+        return ClaimResult(claim, ClaimStatus.MISSING, old_line)
     start, end = _word_bounds(new.flat, alignment.dest_start, alignment.dest_end)
     found = new.text[slice(*new.span(start, end))].replace("\n", " ")
     line = new.line_of(start) + 1
     score = float(fuzz.ratio(key, new.flat[start:end]))
-    return ClaimResult(claim, "modified", old_line, line, found, _word_ops(claim, found), score)
+    return ClaimResult(
+        claim, ClaimStatus.MODIFIED, old_line, line, found, _word_ops(claim, found), score
+    )
 
 
 def _word_bounds(flat: str, start: int, end: int) -> tuple[int, int]:

@@ -31,11 +31,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from . import __version__
-from .decode import canonical_encoding
-from .errors import ConfigError
-from .extract import is_valid_selector
-from .models import (
+from watcher import __version__
+from watcher.decode import canonical_encoding
+from watcher.errors import ConfigError
+from watcher.extract import is_valid_selector
+from watcher.models import (
     ALERT_EVENTS,
     DEFAULT_TIMEZONE,
     Config,
@@ -499,7 +499,7 @@ def _read_timezone(at: _At) -> str:
 
 def _read_cron(at: _At) -> str:
     """A crontab expression (``0 6 * * 1-5``), checked by the scheduler's parser."""
-    from .schedule import parse_cron  # apscheduler is only loaded when a schedule is set
+    from watcher.schedule import parse_cron  # apscheduler is only loaded when a schedule is set
 
     expr = " ".join(_read_text(at).split())
     _located(at, lambda text: parse_cron(text, "UTC"), expr)

@@ -25,11 +25,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import extract, normalize, quality
-from .decode import decode_body
-from .errors import DecodeError, EmptyContentError, HTTPStatusError, QualityError, SourceError
-from .models import Fetched, Source
-from .noise import default_noise
+from watcher import extract, normalize, quality
+from watcher.decode import decode_body
+from watcher.errors import (
+    DecodeError,
+    EmptyContentError,
+    HTTPStatusError,
+    QualityError,
+    SourceError,
+)
+from watcher.models import Source
+from watcher.noise import default_noise
+from watcher.results import Fetched
 
 EXTRACTOR_VERSION = 2
 
@@ -84,7 +91,7 @@ def render(source: Source, body: Body, *, html: str | None = None) -> Rendered:
         raise EmptyContentError("the response body is empty", url=body.url)
     kind = body_format(source, body)
     if kind == "pdf":
-        from . import pdf  # pypdf costs a tenth of a second to import; most runs see no PDF
+        from watcher import pdf  # pypdf costs a tenth of a second to import; most runs see no PDF
 
         document = pdf.pdf_to_text(body.data, url=body.url)
         return Rendered(_normalized(source, document.text, body.url), document.metadata)

@@ -36,14 +36,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import alerts
-from .errors import LockedError, NotifyError, WatcherError
-from .log import event
-from .pipeline import Clock, RunResult, SourceResult, run_check, utcnow
-from .project import Project
-from .report.scheduled import last_digest, run_job
-from .schedule import Timer, Timers, due_sources, first_run, plan
-from .store import project_lock
+from watcher import alerts
+from watcher.errors import LockedError, NotifyError, WatcherError
+from watcher.log import event
+from watcher.pipeline import run_check
+from watcher.project import Project
+from watcher.report.scheduled import last_digest, run_job
+from watcher.results import Clock, RunResult, SourceResult, utcnow
+from watcher.schedule import Timer, Timers, due_sources, first_run, plan
+from watcher.store import project_lock
 
 BATCH_WINDOW = 0.5
 """Seconds a wake-up waits so that sources due at the same moment share one batch."""
@@ -310,7 +311,7 @@ def _log_result(result: SourceResult) -> None:
 
 
 def _summary(run: RunResult) -> dict[str, Any]:
-    counts = Counter(r.outcome for r in run.results)
+    counts = Counter(str(r.outcome) for r in run.results)
     seconds = round((run.finished - run.started).total_seconds(), 1)
     return {**counts, "flagged": list(run.flagged_guides), "seconds": seconds}
 

@@ -29,7 +29,7 @@ from enum import Enum
 
 import charset_normalizer
 
-from .errors import DecodeError
+from watcher.errors import DecodeError
 
 # WHATWG label -> canonical name, for the encodings that matter here.
 # "iso-8859-1", "latin1" and "ascii" mean windows-1252, as in browsers.

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .models import Diff, DiffStats, Hunk, Line, WordOp
+from watcher.results import Diff, DiffStats, Hunk, Line, WordOp
 
 __all__ = ["apply_diff", "diff_texts", "render_unified"]
 

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from .errors import EmptyContentError, SelectorError
+from watcher.errors import EmptyContentError, SelectorError
 
 # Elements whose content is never text a reader sees.
 _SKIPPED = (

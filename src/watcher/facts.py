@@ -29,7 +29,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .models import WordOp
+from watcher.results import WordOp
 
 __all__ = [
     "FACT_KINDS",

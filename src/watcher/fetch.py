@@ -39,7 +39,7 @@ import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from .errors import (
+from watcher.errors import (
     FetchError,
     HTTPStatusError,
     NetworkError,
@@ -48,8 +48,9 @@ from .errors import (
     TimeoutError_,
     TooLargeError,
 )
-from .models import Fetched, Source
-from .robots import RobotsCache, RobotsPolicy, policy_for_response, robots_url
+from watcher.models import Source
+from watcher.results import Fetched
+from watcher.robots import RobotsCache, RobotsPolicy, policy_for_response, robots_url
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})

@@ -32,11 +32,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from .assessment import Assessment, assess_versions, rank
-from .errors import StoreError
-from .models import Config, Guide, Source
-from .store.reviews import DISMISS, GuideReviews, Pin
-from .store.state import SourceState
+from watcher.assessment import Assessment, assess_versions, rank
+from watcher.errors import StoreError
+from watcher.models import Config, Guide, Source
+from watcher.state import DISMISS, GuideReviews, Pin, SourceState
 
 BROKEN = "broken"
 NEEDS_REVIEW = "needs review"

@@ -59,10 +59,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from .freshness import GuideVerdict
-from .models import Config
-from .pipeline import RunResult, SourceResult
-from .store import SourceState
+from watcher.freshness import GuideVerdict
+from watcher.models import Config
+from watcher.results import Outcome, RunResult, SourceResult
+from watcher.state import SourceState
 
 CHECK_SCHEMA = "watcher.check/1"
 STATUS_SCHEMA = "watcher.status/1"
@@ -73,8 +73,7 @@ def _time(moment: datetime | None) -> str | None:
 
 
 def check_result(run: RunResult) -> dict[str, Any]:
-    outcomes = ("unchanged", "changed", "reverted", "baseline", "failed")
-    counts = {o: run.count(o) for o in outcomes}
+    counts = {str(o): run.count(o) for o in Outcome}
     return {
         "schema": CHECK_SCHEMA,
         "started": _time(run.started),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -205,7 +205,7 @@ class Config:
         for source in self.sources:
             if source.id == source_id:
                 return source
-        from .errors import UnknownIdError
+        from watcher.errors import UnknownIdError
 
         known = ", ".join(s.id for s in self.sources) or "none"
         raise UnknownIdError(f"unknown source {source_id!r}", hint=f"known sources: {known}")
@@ -214,7 +214,7 @@ class Config:
         for guide in self.guides:
             if guide.id == guide_id:
                 return guide
-        from .errors import UnknownIdError
+        from watcher.errors import UnknownIdError
 
         known = ", ".join(g.id for g in self.guides) or "none"
         raise UnknownIdError(f"unknown guide {guide_id!r}", hint=f"known guides: {known}")
@@ -239,74 +239,3 @@ class Config:
         return ()
 
 
-@dataclass(frozen=True)
-class Fetched:
-    """A successful HTTP exchange (2xx, or 304 when ``not_modified``)."""
-
-    url: str
-    final_url: str
-    status: int
-    fetched_at: datetime
-    duration_ms: int
-    body: bytes = b""
-    content_type: str = ""
-    charset: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    not_modified: bool = False
-    redirects: tuple[str, ...] = ()
-    moved_to: str | None = None
-    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
-
-
-@dataclass(frozen=True)
-class WordOp:
-    """One piece of a changed line: ``equal``, ``delete`` or ``insert``."""
-
-    op: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of a hunk: ``' '`` context, ``'-'`` removed, ``'+'`` added.
-
-    ``words`` is set for a removed/added line paired with its counterpart,
-    giving the word-level detail of what changed inside it.
-    """
-
-    tag: str
-    text: str
-    words: tuple[WordOp, ...] = ()
-
-
-@dataclass(frozen=True)
-class Hunk:
-    """A run of changed lines with a few lines of context."""
-
-    old_start: int
-    old_count: int
-    new_start: int
-    new_count: int
-    lines: tuple[Line, ...]
-
-
-@dataclass(frozen=True)
-class DiffStats:
-    lines_added: int = 0
-    lines_removed: int = 0
-    words_added: int = 0
-    words_removed: int = 0
-    changed_ratio: float = 0.0
-
-
-@dataclass(frozen=True)
-class Diff:
-    """The difference between two normalized texts."""
-
-    hunks: tuple[Hunk, ...]
-    stats: DiffStats = field(default_factory=DiffStats)
-
-    @property
-    def empty(self) -> bool:
-        return not self.hunks

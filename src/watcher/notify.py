@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 
-from .errors import NotifyError, UsageError
-from .models import Config, Notify, SmtpSettings
-from .report.digest import Digest
+from watcher.errors import NotifyError, UsageError
+from watcher.models import Config, Notify, SmtpSettings
+from watcher.report.digest import Digest
 
 SMTP_TIMEOUT = 30.0
 

@@ -35,7 +35,7 @@ from types import MappingProxyType
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 
-from .errors import DecodeError
+from watcher.errors import DecodeError
 
 _ZONE = 4
 """How many lines at each end of a page count as its header / footer zone."""

@@ -25,92 +25,49 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 
 import httpx
 
-from . import normalize
-from .assessment import GuideClaims, assess_texts
-from .claims import check_claims, summary
-from .content import Body, Rendered, explain_status, render, render_fetched, rules_fingerprint
-from .diff import diff_texts
-from .errors import HTTPStatusError, SourceError, StoreError
-from .fetch import Fetcher, Validators
-from .freshness import source_verdict
-from .models import Diff, Fetched, Source
-from .project import Project
-from .store import CheckOutcome, Rebase, SourceState, Transaction, Version
-from .workers import Renderers, renderers_for
+from watcher import normalize
+from watcher.assessment import assess_texts
+from watcher.claims import check_claims, summary
+from watcher.content import (
+    Body,
+    Rendered,
+    explain_status,
+    render,
+    render_fetched,
+    rules_fingerprint,
+)
+from watcher.diff import diff_texts
+from watcher.errors import HTTPStatusError, SourceError, StoreError
+from watcher.fetch import Fetcher, Validators
+from watcher.freshness import source_verdict
+from watcher.models import Source
+from watcher.project import Project
+from watcher.results import (
+    BASELINE,
+    CHANGED,
+    FAILED,
+    REVERTED,
+    UNCHANGED,
+    Clock,
+    Diff,
+    Fetched,
+    GuideClaims,
+    Outcome,
+    RunResult,
+    SourceResult,
+    utcnow,
+)
+from watcher.state import CheckOutcome, Rebase, SourceState, Version
+from watcher.store import Transaction
+from watcher.workers import Renderers, renderers_for
 
-BASELINE = "baseline"
-UNCHANGED = "unchanged"
-CHANGED = "changed"
-REVERTED = "reverted"
-FAILED = "failed"
 REVERSION_WINDOW = 3
 """Versions before the current one that a reversion may return to (flapping)."""
-
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-@dataclass(frozen=True)
-class SourceResult:
-    """What one check of one source found."""
-
-    source: str
-    outcome: str
-    at: datetime
-    old_hash: str | None = None
-    new_hash: str | None = None
-    diff: Diff | None = None
-    status: int | None = None
-    final_url: str | None = None
-    not_modified: bool = False
-    duration_ms: int | None = None
-    error_kind: str | None = None
-    error: str | None = None
-    consecutive_failures: int = 0
-    newly_failing: bool = False
-    recovered: bool = False
-    rebased: bool = False
-    flagged: tuple[str, ...] = ()
-    severity: str | None = None
-    reasons: tuple[str, ...] = ()
-    law: tuple[str, ...] = ()
-    claims: tuple[GuideClaims, ...] = ()
-    unconfirmed: bool = False
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """The outcome of one ``watcher check``."""
-
-    started: datetime
-    finished: datetime
-    results: tuple[SourceResult, ...] = field(default_factory=tuple)
-    rendered_in_workers: int = 0
-    """Bodies turned into text by worker processes (see :mod:`watcher.workers`)."""
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for r in self.results if r.outcome == outcome)
-
-    @property
-    def flagged_guides(self) -> tuple[str, ...]:
-        return tuple(sorted({g for r in self.results for g in r.flagged}))
-
-    @property
-    def all_failed(self) -> bool:
-        return bool(self.results) and all(r.outcome == FAILED for r in self.results)
-
-    @property
-    def noteworthy(self) -> bool:
-        """Worth a word even under ``--quiet``: a change or a new failure."""
-        return any(r.outcome == CHANGED or r.newly_failing for r in self.results)
 
 
 # ---------------------------------------------------------------------------
@@ -145,7 +102,7 @@ def is_due(source: Source, state: SourceState, now: datetime) -> bool:
     if state.last_check is None:
         return True
     if source.schedule is not None:
-        from .schedule import fired_since  # APScheduler: only for sources with a schedule
+        from watcher.schedule import fired_since  # APScheduler: only for sources with a schedule
 
         return fired_since(source, state.last_check.at, now)
     return now - state.last_check.at >= source.interval
@@ -489,7 +446,7 @@ def _guide_claims(
     return GuideClaims(guide_id, summary(results), results)
 
 
-def _outcome(old_hash: str | None, new_hash: str | None) -> str:
+def _outcome(old_hash: str | None, new_hash: str | None) -> Outcome:
     if old_hash is None:
         return BASELINE
     return UNCHANGED if new_hash == old_hash else CHANGED
@@ -545,7 +502,7 @@ def _diff_and_journal(
 
 
 def _mark_success(
-    state: SourceState, source: Source, fetched: Fetched, at: datetime, outcome: str
+    state: SourceState, source: Source, fetched: Fetched, at: datetime, outcome: Outcome
 ) -> None:
     state.url = source.url
     state.final_url = fetched.final_url

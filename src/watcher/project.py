@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .config import load_config
-from .freshness import GuideVerdict, all_verdicts
-from .models import Config
-from .store import Journal, SnapshotStore, SourceState, default_url
-from .store.reviews import GuideReviews, ReviewStore
+from watcher.config import load_config
+from watcher.freshness import GuideVerdict, all_verdicts
+from watcher.models import Config
+from watcher.state import GuideReviews, SourceState
+from watcher.store import Journal, SnapshotStore, default_url
+from watcher.store.reviews import ReviewStore
 
 DB_ENV = "WATCHER_DB"
 

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .errors import UsageError
-from .freshness import source_verdict
-from .models import Guide
-from .project import Project
-from .store.reviews import DISMISS, REVIEW, ReviewEntry
+from watcher.errors import UsageError
+from watcher.freshness import source_verdict
+from watcher.models import Guide
+from watcher.project import Project
+from watcher.state import DISMISS, REVIEW, ReviewEntry
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .errors import ConfigError
-from .models import Config, ReportJob, Source
-from .store.state import SourceState
+from watcher.errors import ConfigError
+from watcher.models import Config, ReportJob, Source
+from watcher.state import SourceState
 
 JITTER_SHARE = 0.1
 MAX_JITTER = timedelta(minutes=5)

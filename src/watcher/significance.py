@@ -30,10 +30,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from . import legal
-from .claims import ClaimResult
-from .facts import ChangedFact, changed_facts
-from .models import Diff, WordOp
+from watcher import legal
+from watcher.facts import ChangedFact, changed_facts
+from watcher.results import SEVERITIES, ClaimResult, Diff, Severity, WordOp
 
 __all__ = [
     "MAJOR_RUN",
@@ -44,8 +43,6 @@ __all__ = [
     "at_least",
 ]
 
-SEVERITIES = ("cosmetic", "minor", "major")
-"""Severities, least first (``--min-severity`` compares by this order)."""
 MAJOR_SHARE = 0.2
 """Share of the old text's words changed that makes a change major."""
 MAJOR_RUN = 30
@@ -77,7 +74,7 @@ _STRONG_REQUIREMENT = re.compile(rf"\b(?:{_STRONG})\b", re.IGNORECASE)
 class Significance:
     """The severity of a change and why, in plain words."""
 
-    severity: str
+    severity: Severity
     reasons: tuple[str, ...]
     changed_facts: tuple[ChangedFact, ...] = ()
     edition: str | None = None  # the new edition date of a legal text, if it changed
@@ -134,9 +131,9 @@ def assess(
     verdict.major.extend(_wording_reasons(changes))
     severity = _scale(old, changes, verdict)
     if verdict.major:
-        severity = "major"
+        severity = Severity.MAJOR
     elif not changes and (moved or kept):
-        severity = "minor"
+        severity = Severity.MINOR
     reasons = tuple(verdict.major + verdict.minor) or ("no text changed",)
     return Significance(severity, reasons, facts, edition)
 
@@ -337,13 +334,13 @@ def _edited_requirement(change: _Change) -> Iterator[str]:
             return
 
 
-def _scale(old: str, changes: Sequence[_Change], verdict: _Verdict) -> str:
+def _scale(old: str, changes: Sequence[_Change], verdict: _Verdict) -> Severity:
     """Severity from the amount of change; adds the reason that says how much."""
     if not changes:
-        return "cosmetic"
+        return Severity.COSMETIC
     if all(_words(c.old or "") == _words(c.new or "") for c in changes):
         verdict.minor.append("only punctuation, letter case or spacing changed")
-        return "cosmetic"
+        return Severity.COSMETIC
     removed, added, run = _counts(changes)
     share = max(removed, added) / max(len(_words(old)), 1)
     words = max(removed, added)
@@ -354,7 +351,7 @@ def _scale(old: str, changes: Sequence[_Change], verdict: _Verdict) -> str:
         verdict.major.append(f"large change: {run} changed words in one run")
     elif share >= MAJOR_SHARE:
         verdict.major.append(f"large change: {share:.0%} of the text")
-    return "major" if verdict.major else "minor"
+    return Severity.MAJOR if verdict.major else Severity.MINOR
 
 
 def _counts(changes: Sequence[_Change]) -> tuple[int, int, int]:

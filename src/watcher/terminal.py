@@ -18,10 +18,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .freshness import GuideVerdict
-from .models import Diff, Line
-from .pipeline import CHANGED, FAILED, REVERTED, RunResult, SourceResult
-from .store import SourceState
+from watcher.freshness import GuideVerdict
+from watcher.results import (
+    BASELINE,
+    CHANGED,
+    FAILED,
+    REVERTED,
+    UNCHANGED,
+    Diff,
+    Line,
+    RunResult,
+    SourceResult,
+)
+from watcher.state import SourceState
 
 STATE_STYLES = {
     "fresh": "green",
@@ -89,7 +98,7 @@ def check_summary(console: Console, run: RunResult) -> None:
 
 def _counts(run: RunResult) -> str:
     parts = [f"{len(run.results)} checked"]
-    parts += [f"{run.count(o)} {o}" for o in ("unchanged", "changed", "baseline", "failed")]
+    parts += [f"{run.count(o)} {o}" for o in (UNCHANGED, CHANGED, BASELINE, FAILED)]
     if run.count(REVERTED):
         parts.append(f"{run.count(REVERTED)} reverted (flapping, not reported as changes)")
     flagged = len(run.flagged_guides)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from .errors import NotifyError, SourceError
-from .fetch import post_json
-from .models import Webhook
+from watcher.errors import NotifyError, SourceError
+from watcher.fetch import post_json
+from watcher.models import Webhook
 
 ALERT_SCHEMA = "watcher.alert/1"
 TIMEOUT = 10.0

@@ -28,9 +28,10 @@ from collections import deque
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from .content import Rendered, render_fetched
-from .errors import SourceError
-from .models import Fetched, Source
+from watcher.content import Rendered, render_fetched
+from watcher.errors import SourceError
+from watcher.models import Source
+from watcher.results import Fetched
 
 AUTO_START_AFTER: Final = 64
 """``workers: auto`` starts its workers once a run has rendered this many bodies here.

@@ -16,12 +16,13 @@ from typing import Any
 
 import yaml
 
-from watcher.claims import ClaimResult, check_claims
+from watcher.claims import check_claims
 from watcher.content import Body
 from watcher.content import render as render_body
 from watcher.diff import diff_texts
 from watcher.legal import LawChanges, law_changes
-from watcher.models import Diff, Source
+from watcher.models import Source
+from watcher.results import ClaimResult, Diff
 from watcher.significance import Significance, assess
 
 CORPUS = Path(__file__).parent

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
-from . import admin, daemon, gate, inspect, report, runs
-from .common import cli
+from watcher.cli import admin, daemon, gate, inspect, report, runs
+from watcher.cli.common import cli
+from watcher.errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
 
 for _module in (runs, daemon, inspect, gate, report, admin):
     for _command in _module.COMMANDS:

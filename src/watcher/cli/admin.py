@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..pipeline import utcnow
-from ..store import project_lock
-from .common import Context, pass_ctx
+from watcher.cli.common import Context, pass_ctx
+from watcher.results import utcnow
+from watcher.store import project_lock
 
 
 @click.command("rename-source")

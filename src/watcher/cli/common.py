@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import __version__
-from ..pipeline import utcnow
-from ..project import Project
+from watcher import __version__
+from watcher.project import Project
+from watcher.results import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 

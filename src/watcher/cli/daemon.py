@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from .. import log
-from ..errors import EXIT_ALL_FAILED
-from .common import Context, pass_ctx
+from watcher import log
+from watcher.cli.common import Context, pass_ctx
+from watcher.errors import EXIT_ALL_FAILED
 
 
 @click.command("run")
@@ -45,7 +45,7 @@ def run(ctx: Context, once: bool, log_format: str, wait: float | None) -> None:
     batch in flight, exit 0.
     """
     log.configure(sys.stderr, log_format)
-    from ..daemon import Daemon  # APScheduler: imported only by the command that needs it
+    from watcher.daemon import Daemon  # APScheduler: imported only by the command that needs it
 
     daemon = Daemon(ctx.config_path, ctx.db, wait=wait)
     if not once:

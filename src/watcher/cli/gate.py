@@ -11,14 +11,15 @@ from pathlib import Path
 
 import click
 
-from .. import ci
-from ..errors import EXIT_POLICY, UsageError
-from ..pipeline import run_check, utcnow
-from ..project import Project
-from ..review import SignOff, sign_off, sign_off_all
-from ..significance import SEVERITIES
-from ..store import project_lock
-from .common import Context, at_option, now_or, pass_ctx, wait_option
+from watcher import ci
+from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
+from watcher.errors import EXIT_POLICY, UsageError
+from watcher.pipeline import run_check
+from watcher.project import Project
+from watcher.results import utcnow
+from watcher.review import SignOff, sign_off, sign_off_all
+from watcher.significance import SEVERITIES
+from watcher.store import project_lock
 
 
 @click.command()
@@ -97,7 +98,7 @@ def _echo_sign_off(result: SignOff) -> None:
 )
 @click.option(
     "--min-severity",
-    type=click.Choice(SEVERITIES),
+    type=click.Choice([s.value for s in SEVERITIES]),
     default=None,
     help="Fail only on changes of this severity or more; lesser ones only warn "
     "(the guide still needs review). Claims modified or missing are always major.",

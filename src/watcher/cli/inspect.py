@@ -7,11 +7,11 @@ from datetime import datetime
 
 import click
 
-from .. import jsonout, terminal
-from ..diff import diff_texts, render_unified
-from ..errors import UsageError
-from ..project import Project
-from .common import Context, at_option, now_or, pass_ctx
+from watcher import jsonout, terminal
+from watcher.cli.common import Context, at_option, now_or, pass_ctx
+from watcher.diff import diff_texts, render_unified
+from watcher.errors import UsageError
+from watcher.project import Project
 
 
 @click.command()

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from .. import notify
-from ..errors import UsageError
-from ..project import Project
-from ..report.digest import Digest, build_digest, load_history
-from ..report.output import FORMATS, load_state, parse_formats, period_start, write_report
-from ..report.render import Renderer
-from ..significance import SEVERITIES
-from ..store import project_lock
-from .common import Context, at_option, now_or, pass_ctx, wait_option
+from watcher import notify
+from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
+from watcher.errors import UsageError
+from watcher.project import Project
+from watcher.report.digest import Digest, build_digest, load_history
+from watcher.report.output import FORMATS, load_state, parse_formats, period_start, write_report
+from watcher.report.render import Renderer
+from watcher.significance import SEVERITIES
+from watcher.store import project_lock
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -43,7 +43,7 @@ _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 )
 @click.option(
     "--min-severity",
-    type=click.Choice(SEVERITIES),
+    type=click.Choice([s.value for s in SEVERITIES]),
     default=None,
     help="Show only changes of this severity or more (the others are counted, and their "
     "guides still need review).",

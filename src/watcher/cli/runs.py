@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .. import alerts, jsonout, terminal
-from ..errors import EXIT_ALL_FAILED
-from ..pipeline import RunResult, run_check, select_sources, utcnow
-from ..store import project_lock
-from .common import Context, pass_ctx, wait_option
+from watcher import alerts, jsonout, terminal
+from watcher.cli.common import Context, pass_ctx, wait_option
+from watcher.errors import EXIT_ALL_FAILED
+from watcher.pipeline import run_check, select_sources
+from watcher.results import RunResult, utcnow
+from watcher.store import project_lock
 
 
 @click.command()
@@ -109,7 +110,7 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
 )
 def demo(keep: Path | None, serve: bool, port: int | None) -> None:
     """Run watcher end to end on a bundled demo site, with no network needed."""
-    from ..demo import flow
+    from watcher.demo import flow
 
     if serve:
         flow.serve(port)

@@ -5,6 +5,6 @@ to their amended versions; :func:`render_config` gives the demo project's
 ``sources.yaml`` pointed at a running site.
 """
 
-from .server import AMENDED, ORIGINAL, PAGES, DemoSite, render_config
+from watcher.demo.server import AMENDED, ORIGINAL, PAGES, DemoSite, render_config
 
 __all__ = ["AMENDED", "ORIGINAL", "PAGES", "DemoSite", "render_config"]

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from .. import terminal
-from ..diff import diff_texts, render_unified
-from ..pipeline import CHANGED, RunResult, run_check, utcnow
-from ..project import Project
-from .server import AMENDED, ORIGINAL, DemoSite, render_config
+from watcher import terminal
+from watcher.demo.server import AMENDED, ORIGINAL, DemoSite, render_config
+from watcher.diff import diff_texts, render_unified
+from watcher.pipeline import run_check
+from watcher.project import Project
+from watcher.results import CHANGED, RunResult, utcnow
 
 DEFAULT_PORT = 8765
 

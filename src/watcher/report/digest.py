@@ -36,12 +36,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from ..assessment import assess_versions, rank
-from ..claims import ClaimResult
-from ..diff import diff_texts
-from ..errors import StoreError
-from ..facts import FACT_KINDS, NAMED_KINDS, ChangedFact, Fact, changed_facts, mark_ops
-from ..freshness import (
+from watcher.assessment import assess_versions, rank
+from watcher.diff import diff_texts
+from watcher.errors import StoreError
+from watcher.facts import FACT_KINDS, NAMED_KINDS, ChangedFact, Fact, changed_facts, mark_ops
+from watcher.freshness import (
     BROKEN,
     FRESH,
     NEEDS_REVIEW,
@@ -52,10 +51,10 @@ from ..freshness import (
     SourceVerdict,
     all_verdicts,
 )
-from ..models import Config, DiffStats, Guide, Hunk, Line, Source, WordOp
-from ..project import Project
-from ..store.reviews import DISMISS, GuideReviews, ReviewEntry
-from ..store.state import SourceState
+from watcher.models import Config, Guide, Source
+from watcher.project import Project
+from watcher.results import ClaimResult, DiffStats, Hunk, Line, WordOp
+from watcher.state import DISMISS, GuideReviews, ReviewEntry, SourceState
 
 DIGEST_SCHEMA = "watcher.digest/1"
 ATTENTION_ORDER = (NEEDS_REVIEW, BROKEN, UNVERIFIED, OVERDUE)

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError, UsageError
-from ..store import atomic_write, read_json, write_json
-from . import jsondoc
-from .digest import DISMISSED, Digest
-from .render import Renderer, web_url
+from watcher.errors import StoreError, UsageError
+from watcher.report import jsondoc
+from watcher.report.digest import DISMISSED, Digest
+from watcher.report.render import Renderer, web_url
+from watcher.store import atomic_write, read_json, write_json
 
 FORMATS = ("html", "md", "json", "atom")
 STATE_FILE = ".report-state.json"

@@ -35,10 +35,10 @@ from jinja2 import (
     select_autoescape,
 )
 
-from .. import claims
-from ..errors import ConfigError
-from ..facts import FACT_LABELS
-from .digest import ChangeItem, Digest
+from watcher import claims
+from watcher.errors import ConfigError
+from watcher.facts import FACT_LABELS
+from watcher.report.digest import ChangeItem, Digest
 
 MD_DIFF_LINES = 60
 """Diff lines per change in Markdown before the block is cut with a note."""

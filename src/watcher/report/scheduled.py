@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .. import notify
-from ..models import Config, Notify, ReportJob
-from ..project import Project
-from .digest import Digest, build_digest, load_history
-from .output import load_state, period_start, write_report
-from .render import Renderer
+from watcher import notify
+from watcher.models import Config, Notify, ReportJob
+from watcher.project import Project
+from watcher.report.digest import Digest, build_digest, load_history
+from watcher.report.output import load_state, period_start, write_report
+from watcher.report.render import Renderer
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,8 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from ..errors import StoreError
-from .state import SourceState
+from watcher.errors import StoreError
+from watcher.state import SourceState
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -28,8 +28,8 @@ from typing import Any
 
 import zstandard
 
-from ..errors import StoreError
-from .state import SourceState
+from watcher.errors import StoreError
+from watcher.state import SourceState
 
 SNAPSHOTS_README = """\
 # snapshots/

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import LockedError
+from watcher.errors import LockedError
 
 
 def lock_path(root: Path) -> Path:

@@ -12,84 +12,12 @@ never collides with a source.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from .files import read_json, write_json
+from watcher.state import GuideReviews, ReviewEntry
+from watcher.store.files import read_json, write_json
 
 REVIEWS_DIR = "_reviews"
-REVIEWS_SCHEMA = 1
-REVIEW = "review"
-DISMISS = "dismiss"
-
-
-@dataclass(frozen=True)
-class ReviewEntry:
-    """One sign-off: an editor verified (or dismissed a change to) a guide."""
-
-    at: datetime
-    by: str
-    note: str
-    kind: str
-    sources: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at.isoformat(timespec="seconds"),
-            "by": self.by,
-            "kind": self.kind,
-            "note": self.note,
-            "sources": dict(sorted(self.sources.items())),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ReviewEntry:
-        return cls(
-            at=datetime.fromisoformat(data["at"]),
-            by=data["by"],
-            note=data["note"],
-            kind=data.get("kind", REVIEW),
-            sources=dict(data.get("sources", {})),
-        )
-
-
-@dataclass(frozen=True)
-class Pin:
-    """The version of one source a guide was verified against."""
-
-    hash: str
-    entry: ReviewEntry
-
-
-@dataclass
-class GuideReviews:
-    """The sign-off history of one guide."""
-
-    guide: str
-    entries: list[ReviewEntry] = field(default_factory=list)
-
-    def pins(self) -> dict[str, Pin]:
-        """Latest pinned hash per source."""
-        pins: dict[str, Pin] = {}
-        for entry in self.entries:
-            for source, content_hash in entry.sources.items():
-                pins[source] = Pin(content_hash, entry)
-        return pins
-
-    @property
-    def last_signoff(self) -> datetime | None:
-        return self.entries[-1].at if self.entries else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schema": REVIEWS_SCHEMA,
-            "guide": self.guide,
-            "entries": [entry.to_json() for entry in self.entries],
-        }
-
-
 class ReviewStore:
     """Reads and appends ``snapshots/_reviews/*.json``."""
 

@@ -1,4 +1,6 @@
-"""Per-source state kept in ``snapshots/<id>/state.json``.
+"""Committed-state records: what ``snapshots/`` holds, with no I/O.
+
+Per-source state kept in ``snapshots/<id>/state.json``:
 
 This is everything the next run needs, committed with the snapshots so a
 fresh clone with no database can carry on: HTTP validators, the outcome of
@@ -13,7 +15,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watcher.results import Outcome
+
 STATE_SCHEMA = 1
+REVIEWS_SCHEMA = 1
 
 
 @dataclass
@@ -34,7 +39,7 @@ class CheckOutcome:
     """What happened the last time the source was checked."""
 
     at: datetime
-    outcome: str
+    outcome: Outcome
     status: int | None = None
     error: str | None = None
     kind: str | None = None
@@ -103,13 +108,19 @@ class SourceState:
         data["versions"] = [Version(**_decode(v)) for v in data.get("versions", [])]
         data["rebases"] = [Rebase(**_decode(r)) for r in data.get("rebases", [])]
         check = data.get("last_check")
-        data["last_check"] = CheckOutcome(**_decode(check)) if check else None
+        data["last_check"] = _check_outcome(check) if check else None
         for key in ("last_success", "last_change", "failing_since"):
             data[key] = _time(data.get(key))
         return cls(**data)
 
 
 _TIME_KEYS = frozenset({"at", "seen"})
+
+
+def _check_outcome(data: dict[str, Any]) -> CheckOutcome:
+    fields = _decode(data)
+    fields["outcome"] = Outcome(fields["outcome"])
+    return CheckOutcome(**fields)
 
 
 def _encode(value: Any) -> Any:
@@ -128,3 +139,74 @@ def _decode(data: dict[str, Any]) -> dict[str, Any]:
 
 def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+# ------------------------------------------------------------- sign-offs
+
+REVIEW = "review"
+DISMISS = "dismiss"
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One sign-off: an editor verified (or dismissed a change to) a guide."""
+
+    at: datetime
+    by: str
+    note: str
+    kind: str
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(timespec="seconds"),
+            "by": self.by,
+            "kind": self.kind,
+            "note": self.note,
+            "sources": dict(sorted(self.sources.items())),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReviewEntry:
+        return cls(
+            at=datetime.fromisoformat(data["at"]),
+            by=data["by"],
+            note=data["note"],
+            kind=data.get("kind", REVIEW),
+            sources=dict(data.get("sources", {})),
+        )
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The version of one source a guide was verified against."""
+
+    hash: str
+    entry: ReviewEntry
+
+
+@dataclass
+class GuideReviews:
+    """The sign-off history of one guide."""
+
+    guide: str
+    entries: list[ReviewEntry] = field(default_factory=list)
+
+    def pins(self) -> dict[str, Pin]:
+        """Latest pinned hash per source."""
+        pins: dict[str, Pin] = {}
+        for entry in self.entries:
+            for source, content_hash in entry.sources.items():
+                pins[source] = Pin(content_hash, entry)
+        return pins
+
+    @property
+    def last_signoff(self) -> datetime | None:
+        return self.entries[-1].at if self.entries else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": REVIEWS_SCHEMA,
+            "guide": self.guide,
+            "entries": [entry.to_json() for entry in self.entries],
+        }
