@@ -1,4 +1,4 @@
-"""Benchmark for ``watcher.diff`` (not a test): prints times and peak memory.
+"""Benchmark for ``watcher.changes.diff`` (not a test): prints times and peak memory.
 
 Run: ``python bench/bench_diff.py``. Builds two synthetic ~3 MB Russian
 legal-like texts with ~300 changed lines, then a few pathological inputs.
@@ -11,7 +11,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from watcher.diff import apply_diff, diff_texts
+from watcher.changes.diff import apply_diff, diff_texts
 from watcher.results import Diff
 
 VOCABULARY = (

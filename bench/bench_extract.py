@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pages
 
-from watcher.content import Body, render
+from watcher.text.render import Body, render
 from watcher.models import Source
 
 REPEATS = {"60 KB": 200, "3 MB": 10}

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import run_measured
 
-from watcher.normalize import content_hash
+from watcher.text.normalize import content_hash
 from watcher.project import Project
 from watcher.state import CheckOutcome, Version
 from watcher.state import REVIEW, ReviewEntry

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.corpus.runner import HALVES, Outcome, pairs, run_pair  # noqa: E402
 
-from watcher.decode import decode_body  # noqa: E402
+from watcher.text.decode import decode_body  # noqa: E402
 from watcher.errors import WatcherError  # noqa: E402
-from watcher.extract import extract_text  # noqa: E402
+from watcher.text.html import extract_text  # noqa: E402
 from watcher.results import ClaimResult
 
 DATA = ROOT.parent / "shared" / "data"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.claims import check_claims, summary
+from watcher.changes.claims import check_claims, summary
 from watcher.results import ClaimResult, WordOp
 
 OLD = "\n".join(

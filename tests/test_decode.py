@@ -6,8 +6,8 @@ import codecs
 
 import pytest
 
-from watcher.decode import canonical_encoding, decode_body
 from watcher.errors import DecodeError
+from watcher.text.decode import canonical_encoding, decode_body
 
 TEXT = (
     "Статья 10. Застрахованные лица. Застрахованными лицами являются граждане Российской "

@@ -1,11 +1,11 @@
-"""Tests for watcher.diff: hand cases, rendering, properties, pathological inputs."""
+"""Tests for watcher.changes.diff: hand cases, rendering, properties, pathological inputs."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watcher.diff import apply_diff, diff_texts, render_unified
+from watcher.changes.diff import apply_diff, diff_texts, render_unified
 from watcher.results import Diff, DiffStats, Line, WordOp
 
 CONTACTS = [

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from watcher.errors import EmptyContentError, SelectorError
-from watcher.extract import extract_text, is_valid_selector
+from watcher.text.html import extract_text, is_valid_selector
 
 CASES = sorted((Path(__file__).parent / "data" / "extract").glob("*.yaml"))
 

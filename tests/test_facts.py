@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.diff import diff_texts
-from watcher.facts import ChangedFact, changed_facts, find_facts, mark_ops, touched_facts
+from watcher.changes.diff import diff_texts
+from watcher.changes.facts import ChangedFact, changed_facts, find_facts, mark_ops, touched_facts
 from watcher.results import WordOp
 
 CASES: list[dict[str, Any]] = yaml.safe_load(

@@ -10,12 +10,20 @@ import pytest
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
-from watcher.diff import diff_texts
+from watcher.changes.diff import diff_texts
+from watcher.check.source import run_check
 from watcher.errors import UnknownIdError, UsageError
-from watcher.freshness import BROKEN, FRESH, MOVED, NEEDS_REVIEW, OVERDUE, UNVERIFIED, GuideVerdict
-from watcher.pipeline import run_check
+from watcher.guides.freshness import (
+    BROKEN,
+    FRESH,
+    MOVED,
+    NEEDS_REVIEW,
+    OVERDUE,
+    UNVERIFIED,
+    GuideVerdict,
+)
+from watcher.guides.review import sign_off, sign_off_all
 from watcher.project import Project
-from watcher.review import sign_off, sign_off_all
 
 START = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watcher.legal import (
+from watcher.changes.legal import (
     amending_laws,
     edition_date,
     edition_markers,

@@ -21,10 +21,10 @@ import trustme
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
+from watcher.check.source import run_check
 from watcher.errors import RedirectError
-from watcher.fetch import Fetcher
+from watcher.fetch.client import Fetcher
 from watcher.models import Source
-from watcher.pipeline import run_check
 from watcher.project import Project
 from watcher.results import CHANGED, FAILED, UNCHANGED, RunResult, SourceResult
 

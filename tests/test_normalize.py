@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.normalize import NORMALIZER_VERSION, content_hash, normalize
+from watcher.text.normalize import NORMALIZER_VERSION, content_hash, normalize
 
 VIEWS = re.compile(r"Просмотров: \d+")
 DIGITS = re.compile(r"\d+")

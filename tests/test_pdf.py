@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import DecodeError
-from watcher.pdf import join_pages, pdf_to_text
+from watcher.text.pdf import join_pages, pdf_to_text
 
 DATA = Path(__file__).parent / "data" / "pdf"
 

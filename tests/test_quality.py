@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from watcher.quality import OK, Verdict, assess_response, assess_text
+from watcher.text.quality import OK, Verdict, assess_response, assess_text
 
 DATA = Path(__file__).parent / "data" / "quality"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yaml").read_text(encoding="utf-8"))

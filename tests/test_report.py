@@ -23,12 +23,12 @@ import pytest
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
-from watcher.pipeline import run_check
+from watcher.check.source import run_check
+from watcher.guides.review import sign_off
 from watcher.project import Project
 from watcher.report.digest import DISMISSED, OPEN, Digest, build_digest, load_history
 from watcher.report.jsondoc import schema_path, to_json
 from watcher.report.render import Renderer, md_code, md_text
-from watcher.review import sign_off
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SINCE = START + timedelta(days=1, hours=12)

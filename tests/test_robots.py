@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watcher.robots import (
+from watcher.fetch.robots import (
     MAX_ROBOTS_BYTES,
     RobotsCache,
     RobotsPolicy,

@@ -190,7 +190,7 @@ def test_default_time_zone_is_moscow(tmp_path: Path) -> None:
 
 
 def test_check_due_follows_a_cron_schedule_not_the_interval() -> None:
-    from watcher.pipeline import is_due as check_is_due
+    from watcher.check.source import is_due as check_is_due
 
     # 09:00 Moscow on weekdays; the default interval (1 day) would say "not yet".
     fund = source(schedule="0 9 * * 1-5", timezone="Europe/Moscow", interval=timedelta(days=1))

@@ -14,17 +14,17 @@ import pytest
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
-from watcher import ci
+from watcher.check.source import run_check
 from watcher.config import load_config
 from watcher.errors import ConfigError
-from watcher.freshness import CLAIMS, FRESH, NEEDS_REVIEW, GuideVerdict
-from watcher.pipeline import run_check
+from watcher.guides import gate as ci
+from watcher.guides.freshness import CLAIMS, FRESH, NEEDS_REVIEW, GuideVerdict
+from watcher.guides.review import sign_off
 from watcher.project import Project
 from watcher.report.digest import build_digest, load_history
 from watcher.report.jsondoc import to_json
 from watcher.report.render import Renderer
 from watcher.results import CHANGED, REVERTED, UNCHANGED, RunResult, SourceResult
-from watcher.review import sign_off
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PHONE_CLAIM = "Телефон горячей линии: 8 (800) 555-01-23"

@@ -7,11 +7,11 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.claims import check_claims
-from watcher.diff import diff_texts
-from watcher.noise import default_noise
-from watcher.normalize import normalize
-from watcher.significance import Significance, assess, at_least
+from watcher.changes.claims import check_claims
+from watcher.changes.diff import diff_texts
+from watcher.changes.significance import Significance, assess, at_least
+from watcher.text.noise import default_noise
+from watcher.text.normalize import normalize
 
 PAGE = "\n".join(
     [

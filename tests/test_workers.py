@@ -12,13 +12,13 @@ import pytest
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
-from watcher.content import render_fetched
+from watcher.check.source import run_check
 from watcher.errors import QualityError, SourceError
 from watcher.models import Source
-from watcher.pipeline import run_check
 from watcher.project import Project
 from watcher.results import Fetched
-from watcher.workers import Renderers, renderers_for
+from watcher.text.render import render_fetched
+from watcher.text.workers import Renderers, renderers_for
 
 SOURCE = Source(
     id="fund",

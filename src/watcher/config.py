@@ -32,9 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from watcher import __version__
-from watcher.decode import canonical_encoding
 from watcher.errors import ConfigError
-from watcher.extract import is_valid_selector
 from watcher.models import (
     ALERT_EVENTS,
     DEFAULT_TIMEZONE,
@@ -49,6 +47,8 @@ from watcher.models import (
     Source,
     Webhook,
 )
+from watcher.text.decode import canonical_encoding
+from watcher.text.html import is_valid_selector
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
 DEFAULT_REVIEW_EVERY = timedelta(days=90)

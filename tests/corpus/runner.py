@@ -16,14 +16,14 @@ from typing import Any
 
 import yaml
 
-from watcher.claims import check_claims
-from watcher.content import Body
-from watcher.content import render as render_body
-from watcher.diff import diff_texts
-from watcher.legal import LawChanges, law_changes
+from watcher.changes.claims import check_claims
+from watcher.changes.diff import diff_texts
+from watcher.changes.legal import LawChanges, law_changes
+from watcher.changes.significance import Significance, assess
 from watcher.models import Source
 from watcher.results import ClaimResult, Diff
-from watcher.significance import Significance, assess
+from watcher.text.render import Body
+from watcher.text.render import render as render_body
 
 CORPUS = Path(__file__).parent
 HALVES = ("dev", "holdout")

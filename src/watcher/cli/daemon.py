@@ -45,7 +45,9 @@ def run(ctx: Context, once: bool, log_format: str, wait: float | None) -> None:
     batch in flight, exit 0.
     """
     log.configure(sys.stderr, log_format)
-    from watcher.daemon import Daemon  # APScheduler: imported only by the command that needs it
+    from watcher.daemon.service import (
+        Daemon,  # APScheduler: imported only by the command that needs it
+    )
 
     daemon = Daemon(ctx.config_path, ctx.db, wait=wait)
     if not once:

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import click
 
-from watcher import ci
+from watcher.changes.significance import SEVERITIES
+from watcher.check.source import run_check
 from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
 from watcher.errors import EXIT_POLICY, UsageError
-from watcher.pipeline import run_check
+from watcher.guides import gate as ci
+from watcher.guides.review import SignOff, sign_off, sign_off_all
 from watcher.project import Project
 from watcher.results import utcnow
-from watcher.review import SignOff, sign_off, sign_off_all
-from watcher.significance import SEVERITIES
 from watcher.store import project_lock
 
 

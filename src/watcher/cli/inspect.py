@@ -7,9 +7,9 @@ from datetime import datetime
 
 import click
 
-from watcher import jsonout, terminal
+from watcher.changes.diff import diff_texts, render_unified
+from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, at_option, now_or, pass_ctx
-from watcher.diff import diff_texts, render_unified
 from watcher.errors import UsageError
 from watcher.project import Project
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from watcher import notify
+from watcher.changes.significance import SEVERITIES
 from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
 from watcher.errors import UsageError
+from watcher.notify import mail as notify
 from watcher.project import Project
 from watcher.report.digest import Digest, build_digest, load_history
 from watcher.report.output import FORMATS, load_state, parse_formats, period_start, write_report
 from watcher.report.render import Renderer
-from watcher.significance import SEVERITIES
 from watcher.store import project_lock
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]

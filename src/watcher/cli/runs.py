@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from watcher import alerts, jsonout, terminal
+from watcher.check.source import run_check, select_sources
+from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, pass_ctx, wait_option
 from watcher.errors import EXIT_ALL_FAILED
-from watcher.pipeline import run_check, select_sources
+from watcher.notify import alerts
 from watcher.results import RunResult, utcnow
 from watcher.store import project_lock
 
@@ -110,7 +111,7 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
 )
 def demo(keep: Path | None, serve: bool, port: int | None) -> None:
     """Run watcher end to end on a bundled demo site, with no network needed."""
-    from watcher.demo import flow
+    from watcher.cli import demo as flow
 
     if serve:
         flow.serve(port)

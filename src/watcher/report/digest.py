@@ -36,11 +36,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from watcher.assessment import assess_versions, rank
-from watcher.diff import diff_texts
+from watcher.changes.assessment import assess_versions, rank
+from watcher.changes.diff import diff_texts
+from watcher.changes.facts import (
+    FACT_KINDS,
+    NAMED_KINDS,
+    ChangedFact,
+    Fact,
+    changed_facts,
+    mark_ops,
+)
 from watcher.errors import StoreError
-from watcher.facts import FACT_KINDS, NAMED_KINDS, ChangedFact, Fact, changed_facts, mark_ops
-from watcher.freshness import (
+from watcher.guides.freshness import (
     BROKEN,
     FRESH,
     NEEDS_REVIEW,

@@ -35,9 +35,9 @@ from jinja2 import (
     select_autoescape,
 )
 
-from watcher import claims
+from watcher.changes import claims
+from watcher.changes.facts import FACT_LABELS
 from watcher.errors import ConfigError
-from watcher.facts import FACT_LABELS
 from watcher.report.digest import ChangeItem, Digest
 
 MD_DIFF_LINES = 60

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from watcher import notify
 from watcher.models import Config, Notify, ReportJob
+from watcher.notify import mail as notify
 from watcher.project import Project
 from watcher.report.digest import Digest, build_digest, load_history
 from watcher.report.output import load_state, period_start, write_report

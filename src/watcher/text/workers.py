@@ -1,7 +1,7 @@
 """The render stage on the spare cores: worker processes beside the fetching loop.
 
 Turning a body into snapshot text (decode, quality gate, extract,
-normalize: :func:`watcher.content.render_fetched`) is CPU work in C
+normalize: :func:`watcher.text.render.render_fetched`) is CPU work in C
 extensions that hold the GIL, so a thread cannot overlap it with the event
 loop that fetches; a process can. :class:`Renderers` starts ``workers``
 processes running :func:`serve` and sends each fresh body to the least
@@ -28,10 +28,10 @@ from collections import deque
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from watcher.content import Rendered, render_fetched
 from watcher.errors import SourceError
 from watcher.models import Source
 from watcher.results import Fetched
+from watcher.text.render import Rendered, render_fetched
 
 AUTO_START_AFTER: Final = 64
 """``workers: auto`` starts its workers once a run has rendered this many bodies here.
@@ -157,7 +157,7 @@ class _Worker:
 
     @classmethod
     async def start(cls) -> _Worker:
-        command = [sys.executable, "-c", "from watcher.workers import serve; serve()"]
+        command = [sys.executable, "-c", "from watcher.text.workers import serve; serve()"]
         process = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )

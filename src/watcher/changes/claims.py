@@ -36,10 +36,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from watcher.diff import diff_texts
-from watcher.facts import find_facts
-from watcher.normalize import normalize
+from watcher.changes.diff import diff_texts
+from watcher.changes.facts import find_facts
 from watcher.results import ClaimResult, ClaimStatus, Diff, Line, WordOp
+from watcher.text.normalize import normalize
 
 __all__ = ["STATUSES", "THRESHOLD", "ClaimResult", "check_claims", "summary"]
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from watcher.assessment import rank
+from watcher.changes.assessment import rank
 from watcher.errors import UsageError
-from watcher.freshness import (
+from watcher.guides.freshness import (
     BROKEN,
     INSECURE,
     MOVED,

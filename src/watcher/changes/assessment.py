@@ -4,12 +4,12 @@ Pure, no I/O: the one place where the signal modules meet. Given the
 version an editor verified (or the previous one) and the current one,
 :func:`assess_texts` answers "is my guide still right?":
 
-- the guide's claims (:mod:`watcher.claims`), checked even when nothing
+- the guide's claims (:mod:`watcher.changes.claims`), checked even when nothing
   changed, so "page changed, all 3 claims intact" can be said;
-- the severity and its reasons (:mod:`watcher.significance`), with the
+- the severity and its reasons (:mod:`watcher.changes.significance`), with the
   source's ``minor:`` patterns; a modified or missing claim is ``major``;
 - for ``structure: law`` sources, the changes per article
-  (:mod:`watcher.legal`) and the new edition date.
+  (:mod:`watcher.changes.legal`) and the new edition date.
 
 :func:`assess_versions` caches results by content hashes (never by texts,
 which may be megabytes): ``status``, ``ci`` and ``report`` ask about the
@@ -22,13 +22,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from watcher import claims as claim_check
-from watcher.diff import diff_texts
-from watcher.facts import ChangedFact
-from watcher.legal import law_changes
+from watcher.changes import claims as claim_check
+from watcher.changes.diff import diff_texts
+from watcher.changes.facts import ChangedFact
+from watcher.changes.legal import law_changes
+from watcher.changes.significance import SEVERITIES, assess
 from watcher.models import Source
 from watcher.results import ClaimResult, Diff, GuideClaims, Severity
-from watcher.significance import SEVERITIES, assess
 
 __all__ = ["SEVERITIES", "Assessment", "GuideClaims", "assess_texts", "assess_versions", "rank"]
 

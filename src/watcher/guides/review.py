@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watcher.errors import UsageError
-from watcher.freshness import source_verdict
+from watcher.guides.freshness import source_verdict
 from watcher.models import Guide
 from watcher.project import Project
 from watcher.state import DISMISS, REVIEW, ReviewEntry

@@ -8,7 +8,7 @@ first bytes) picks the path:
 - json: pretty-printed with sorted keys (reordering is not a change);
 - text: decode -> normalize.
 
-Normalizing includes the default noise filter (:mod:`watcher.noise`): view
+Normalizing includes the default noise filter (:mod:`watcher.text.noise`): view
 counters and "updated"/"published" stamps never make a change, with no
 configuration.
 
@@ -25,8 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from watcher import extract, normalize, quality
-from watcher.decode import decode_body
 from watcher.errors import (
     DecodeError,
     EmptyContentError,
@@ -35,8 +33,11 @@ from watcher.errors import (
     SourceError,
 )
 from watcher.models import Source
-from watcher.noise import default_noise
 from watcher.results import Fetched
+from watcher.text import html as extract
+from watcher.text import normalize, quality
+from watcher.text.decode import decode_body
+from watcher.text.noise import default_noise
 
 EXTRACTOR_VERSION = 2
 
@@ -91,7 +92,9 @@ def render(source: Source, body: Body, *, html: str | None = None) -> Rendered:
         raise EmptyContentError("the response body is empty", url=body.url)
     kind = body_format(source, body)
     if kind == "pdf":
-        from watcher import pdf  # pypdf costs a tenth of a second to import; most runs see no PDF
+        from watcher.text import (
+            pdf,  # pypdf costs a tenth of a second to import; most runs see no PDF
+        )
 
         document = pdf.pdf_to_text(body.data, url=body.url)
         return Rendered(_normalized(source, document.text, body.url), document.metadata)

@@ -30,21 +30,12 @@ from datetime import datetime
 
 import httpx
 
-from watcher import normalize
-from watcher.assessment import assess_texts
-from watcher.claims import check_claims, summary
-from watcher.content import (
-    Body,
-    Rendered,
-    explain_status,
-    render,
-    render_fetched,
-    rules_fingerprint,
-)
-from watcher.diff import diff_texts
+from watcher.changes.assessment import assess_texts
+from watcher.changes.claims import check_claims, summary
+from watcher.changes.diff import diff_texts
 from watcher.errors import HTTPStatusError, SourceError, StoreError
-from watcher.fetch import Fetcher, Validators
-from watcher.freshness import source_verdict
+from watcher.fetch.client import Fetcher, Validators
+from watcher.guides.freshness import source_verdict
 from watcher.models import Source
 from watcher.project import Project
 from watcher.results import (
@@ -64,7 +55,16 @@ from watcher.results import (
 )
 from watcher.state import CheckOutcome, Rebase, SourceState, Version
 from watcher.store import Transaction
-from watcher.workers import Renderers, renderers_for
+from watcher.text import normalize
+from watcher.text.render import (
+    Body,
+    Rendered,
+    explain_status,
+    render,
+    render_fetched,
+    rules_fingerprint,
+)
+from watcher.text.workers import Renderers, renderers_for
 
 REVERSION_WINDOW = 3
 """Versions before the current one that a reversion may return to (flapping)."""

@@ -37,10 +37,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher import notify, webhooks
 from watcher.errors import StoreError, WatcherError
-from watcher.freshness import GuideVerdict, all_verdicts
+from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.models import Config, Notify
+from watcher.notify import mail as notify
+from watcher.notify import webhooks
 from watcher.project import Project
 from watcher.state import SourceState
 from watcher.store import read_json, write_json

@@ -17,7 +17,7 @@ is a warning, not a state. Pure: states, reviews and ``now`` come in as
 parameters, so tests can move the clock.
 
 Given a reader of version texts, each cited source is also assessed from
-its pinned text to its current one (:mod:`watcher.assessment`): a changed
+its pinned text to its current one (:mod:`watcher.changes.assessment`): a changed
 source's reason carries a severity (cosmetic, minor, major) and the
 reasons for it, and a claim of the guide that is modified or missing is a
 "needs review" reason of its own, of major severity, listed first. Claims
@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from watcher.assessment import Assessment, assess_versions, rank
+from watcher.changes.assessment import Assessment, assess_versions, rank
 from watcher.errors import StoreError
 from watcher.models import Config, Guide, Source
 from watcher.state import DISMISS, GuideReviews, Pin, SourceState

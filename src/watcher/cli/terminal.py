@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from watcher.freshness import GuideVerdict
+from watcher.guides.freshness import GuideVerdict
 from watcher.results import (
     BASELINE,
     CHANGED,

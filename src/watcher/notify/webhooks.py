@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 
 from watcher.errors import NotifyError, SourceError
-from watcher.fetch import post_json
+from watcher.fetch.client import post_json
 from watcher.models import Webhook
 
 ALERT_SCHEMA = "watcher.alert/1"

@@ -1,4 +1,4 @@
-"""``watcher demo``: the whole pipeline on the bundled demo site, offline.
+"""``watcher demo``: the story told on the bundled demo site (see :mod:`watcher.demo`), offline.
 
 Three checks tell the story an editor cares about: a first check stores
 baselines and flags nothing; a second one sees only page furniture change
@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from watcher import terminal
+from watcher.changes.diff import diff_texts, render_unified
+from watcher.check.source import run_check
+from watcher.cli import terminal
 from watcher.demo.server import AMENDED, ORIGINAL, DemoSite, render_config
-from watcher.diff import diff_texts, render_unified
-from watcher.pipeline import run_check
 from watcher.project import Project
 from watcher.results import CHANGED, RunResult, utcnow
 

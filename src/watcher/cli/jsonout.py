@@ -27,7 +27,7 @@ field is never renamed, retyped or removed. Times are ISO 8601 in UTC.
                                   "words": [{"op", "text"}], "score"}]}]}]}
 
 ``reverted`` (flapping: back to one of the last versions, see
-:mod:`watcher.pipeline`), ``severity``, ``reasons``, ``law`` (changes per
+:mod:`watcher.check.source`), ``severity``, ``reasons``, ``law`` (changes per
 article of a ``structure: law`` source), ``claims`` (each citing guide's
 claims against its pinned version, on every successful check) and
 ``unconfirmed`` (a change that did not hold on the ``confirm`` re-fetch)
@@ -59,7 +59,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from watcher.freshness import GuideVerdict
+from watcher.guides.freshness import GuideVerdict
 from watcher.models import Config
 from watcher.results import Outcome, RunResult, SourceResult
 from watcher.state import SourceState

@@ -30,8 +30,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from watcher import legal
-from watcher.facts import ChangedFact, changed_facts
+from watcher.changes import legal
+from watcher.changes.facts import ChangedFact, changed_facts
 from watcher.results import SEVERITIES, ClaimResult, Diff, Severity, WordOp
 
 __all__ = [

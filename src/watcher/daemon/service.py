@@ -6,8 +6,8 @@ One asyncio event loop holds everything:
   and per scheduled digest, which only *wake* the runner;
 - the runner: on a wake-up it waits :data:`BATCH_WINDOW` so everything due
   at once joins, then checks every due source (from the committed state)
-  in **one** :func:`~watcher.pipeline.run_check`, within the politeness
-  limits of ``watcher check``; sends the alerts (:mod:`watcher.alerts`);
+  in **one** :func:`~watcher.check.source.run_check`, within the politeness
+  limits of ``watcher check``; sends the alerts (:mod:`watcher.notify.alerts`);
   writes the digests whose time came; and moves each source's timer to its
   next due time. The project lock is held for that cycle only, and waited
   for while another run (a cron check, an editor's review) holds it;
@@ -36,10 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from watcher import alerts
+from watcher.check.source import run_check
 from watcher.errors import LockedError, NotifyError, WatcherError
 from watcher.log import event
-from watcher.pipeline import run_check
+from watcher.notify import alerts
 from watcher.project import Project
 from watcher.report.scheduled import last_digest, run_job
 from watcher.results import Clock, RunResult, SourceResult, utcnow

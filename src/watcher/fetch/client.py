@@ -48,9 +48,9 @@ from watcher.errors import (
     TimeoutError_,
     TooLargeError,
 )
+from watcher.fetch.robots import RobotsCache, RobotsPolicy, policy_for_response, robots_url
 from watcher.models import Source
 from watcher.results import Fetched
-from watcher.robots import RobotsCache, RobotsPolicy, policy_for_response, robots_url
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})

@@ -1,0 +1,1 @@
+"""What a change means: diff, severity, claims, facts, legal structure. Pure, no I/O."""

@@ -1,0 +1,1 @@
+"""`watcher run`: the long-running service with its own schedule."""

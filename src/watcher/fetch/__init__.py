@@ -1,0 +1,1 @@
+"""Fetching: client, redirects and the private-address guard, capped bodies, retries, robots."""

@@ -1,0 +1,1 @@
+"""Guides: freshness states, editor sign-off, the CI gate."""

@@ -1,0 +1,1 @@
+"""Notifications: alerts as things happen, digests by mail, webhooks."""

@@ -1,0 +1,1 @@
+"""Body -> snapshot text: decode, quality gate, extractors by format, normalize, noise."""
