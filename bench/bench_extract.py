@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages
 
 from watcher.text.render import Body, render
-from watcher.models import Source
+from watcher.config import Source, make_source
 
 REPEATS = {"60 KB": 200, "3 MB": 10}
 
@@ -42,14 +42,14 @@ def measure(label: str, data: bytes, source: Source) -> str:
     times = []
     for _ in range(REPEATS[label]):
         started = time.perf_counter()
-        render(source, body)
+        render(source.text, body)
         times.append(time.perf_counter() - started)
     median = statistics.median(times) * 1000
     return f"| {label} ({len(data) / 1024:.0f} KiB) | {median:.2f} ms | {min(times) * 1000:.2f} ms |"
 
 
 def main() -> None:
-    source = Source(id="bench", url="https://oms.example/page", title="bench", select=(pages.SELECT,))
+    source = make_source(id="bench", url="https://oms.example/page", title="bench", select=(pages.SELECT,))
     print("| page | median | best |\n|---|---:|---:|")
     print(measure("60 KB", page_of(60 * 1024), source))
     print(measure("3 MB", page_of(3 * 1024 * 1024), source))

@@ -21,8 +21,8 @@ from tests.test_report_email import Inbox
 from tests.test_report_email import smtp as smtp
 from tests.webserver import Page, WebSite
 from watcher.config import load_config
+from watcher.config.model import Webhook
 from watcher.errors import ConfigError
-from watcher.models import Webhook
 from watcher.notify import webhooks
 
 TOKEN_ENV = {"WATCHER_TEST_HOOK_TOKEN": "s3cret-token"}

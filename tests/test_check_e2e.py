@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
-from watcher.check.source import run_check
+from watcher.check.run import run_check
 from watcher.guides.freshness import FRESH, NEEDS_REVIEW
 from watcher.project import Project
 from watcher.results import BASELINE, CHANGED, FAILED, REVERTED, UNCHANGED, RunResult, utcnow

@@ -88,20 +88,27 @@ def test_source_overrides_defaults(tmp_path: Path) -> None:
     source = load_config(write(tmp_path, FULL)).source("mgfoms-hotline")
     assert source.line == 13
     assert source.title == "МГФОМС: горячая линия"
-    assert source.select == ("main .content",)
-    assert source.exclude == (".banner", "#counter")
-    assert [p.pattern for p in source.ignore] == [r"Просмотров:\s*\d+"]
-    assert source.ignore[0].search("Просмотров: 15")
-    assert source.encoding == "windows-1251"
-    assert dict(source.headers) == {
+    assert source.text.select == ("main .content",)
+    assert source.text.exclude == (".banner", "#counter")
+    assert [p.pattern for p in source.text.ignore] == [r"Просмотров:\s*\d+"]
+    assert source.text.ignore[0].search("Просмотров: 15")
+    assert source.text.encoding == "windows-1251"
+    assert dict(source.fetch.headers) == {
         "X-Test": "yes",
         "accept-language": "ru",
         "Referer": "https://www.mgfoms.ru/",
     }
-    assert (source.interval, source.timeout) == (timedelta(hours=12), timedelta(seconds=90))
-    assert (source.max_size, source.max_redirects, source.per_host) == (512 * 1024, 0, 3)
-    assert (source.fail_after, source.max_age) == (5, timedelta(weeks=2))
-    assert (source.user_agent, source.notes) == ("special/2", "hotline page")
+    assert (source.cadence.interval, source.fetch.timeout) == (
+        timedelta(hours=12),
+        timedelta(seconds=90),
+    )
+    assert (source.fetch.max_size, source.fetch.max_redirects, source.fetch.per_host) == (
+        512 * 1024,
+        0,
+        3,
+    )
+    assert (source.cadence.fail_after, source.cadence.max_age) == (5, timedelta(weeks=2))
+    assert (source.fetch.user_agent, source.notes) == ("special/2", "hotline page")
 
 
 def test_source_inherits_defaults(tmp_path: Path) -> None:
@@ -109,18 +116,30 @@ def test_source_inherits_defaults(tmp_path: Path) -> None:
     source = config.source("law-326fz")
     assert source.line == 30
     assert source.url == "http://президент.рф/acts/326"
-    assert (source.select, source.exclude, source.ignore, source.encoding) == ((), (), (), None)
-    assert dict(source.headers) == dict(config.defaults.headers)
-    assert (source.interval, source.timeout) == (timedelta(days=1), timedelta(seconds=20))
-    assert (source.max_size, source.max_redirects, source.per_host) == (5 * 1024**2, 3, 1)
-    assert (source.fail_after, source.max_age, source.user_agent) == (
+    assert (source.text.select, source.text.exclude, source.text.ignore, source.text.encoding) == (
+        (),
+        (),
+        (),
+        None,
+    )
+    assert dict(source.fetch.headers) == dict(config.defaults.headers)
+    assert (source.cadence.interval, source.fetch.timeout) == (
+        timedelta(days=1),
+        timedelta(seconds=20),
+    )
+    assert (source.fetch.max_size, source.fetch.max_redirects, source.fetch.per_host) == (
+        5 * 1024**2,
+        3,
+        1,
+    )
+    assert (source.cadence.fail_after, source.cadence.max_age, source.fetch.user_agent) == (
         2,
         timedelta(days=3),
         "watcher-test/1.0",
     )
     assert source.notes == ""
     with pytest.raises(TypeError):
-        source.headers["X-New"] = "no"  # type: ignore[index]
+        source.fetch.headers["X-New"] = "no"  # type: ignore[index]
 
 
 def test_guides(tmp_path: Path) -> None:
@@ -142,15 +161,20 @@ def test_minimal_config_uses_builtin_defaults(tmp_path: Path) -> None:
     config = load_config(
         write(tmp_path, "sources:\n  - {id: a, url: 'https://a.example/', title: A}\n")
     )
-    builtin = {s.name: s.default for s in SETTINGS}
+    builtin = {s.name: s.default for s in SETTINGS if s.scope in ("run", "inherited")}
     assert (
         config.defaults.user_agent
         == f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
     )
     for name, value in builtin.items():
         assert getattr(config.defaults, name) == value
-    assert config.sources[0].timeout == timedelta(seconds=30)
+    assert config.sources[0].fetch.timeout == timedelta(seconds=30)
     assert config.guides == ()
+    source = config.sources[0]
+    for setting in SETTINGS:
+        if setting.scope in ("inherited", "source") and setting.group != "about":
+            group = getattr(source, setting.group)
+            assert getattr(group, setting.name) == setting.default, setting.name
 
 
 def test_empty_guides_section_is_allowed(tmp_path: Path) -> None:

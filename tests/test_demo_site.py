@@ -188,4 +188,4 @@ def test_rendered_config_loads(tmp_path: Path) -> None:
         "demo-emergency-112",
     ]
     assert [g.id for g in config.guides_citing("demo-oms-fund")] == ["demo-medical-insurance"]
-    assert config.source("demo-oms-fund").select == ("article.content",)
+    assert config.source("demo-oms-fund").text.select == ("article.content",)

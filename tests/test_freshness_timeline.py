@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
 from watcher.changes.diff import diff_texts
-from watcher.check.source import run_check
+from watcher.check.run import run_check
 from watcher.errors import UnknownIdError, UsageError
 from watcher.guides.freshness import (
     BROKEN,

@@ -21,10 +21,10 @@ import trustme
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
-from watcher.check.source import run_check
+from watcher.check.run import run_check
+from watcher.config import Source, make_source
 from watcher.errors import RedirectError
 from watcher.fetch.client import Fetcher
-from watcher.models import Source
 from watcher.project import Project
 from watcher.results import CHANGED, FAILED, UNCHANGED, RunResult, SourceResult
 
@@ -295,13 +295,13 @@ async def _resolve(host: str) -> list[str]:
 def _fetch(source: Source) -> object:
     async def go() -> object:
         async with Fetcher(transport=_redirecting_transport(), resolver=_resolve) as fetcher:
-            return await fetcher.fetch(source)
+            return await fetcher.fetch(source.url, source.fetch)
 
     return asyncio.run(go())
 
 
 def test_public_source_cannot_redirect_to_a_private_address() -> None:
-    source = Source(id="p", url="http://public.example/page", title="P", robots="ignore")
+    source = make_source(id="p", url="http://public.example/page", title="P", robots="ignore")
     with pytest.raises(
         RedirectError, match=re.escape("private address refused: http://intranet.example/admin")
     ):
@@ -309,7 +309,7 @@ def test_public_source_cannot_redirect_to_a_private_address() -> None:
 
 
 def test_allow_private_lets_the_redirect_through() -> None:
-    source = Source(
+    source = make_source(
         id="p", url="http://public.example/page", title="P", robots="ignore", allow_private=True
     )
     fetched = _fetch(source)

@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
-from watcher.check.source import run_check
+from watcher.check.run import run_check
 from watcher.guides.review import sign_off
 from watcher.project import Project
 from watcher.report.digest import DISMISSED, OPEN, Digest, build_digest, load_history

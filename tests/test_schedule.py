@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import write_config
-from watcher.config import load_config
+from watcher.config import load_config, make_source
+from watcher.config.model import ReportJob
+from watcher.daemon.service import plan
 from watcher.errors import ConfigError
-from watcher.models import ReportJob, Source
 from watcher.schedule import (
     coalesce,
     crontab_weekdays,
@@ -25,7 +26,6 @@ from watcher.schedule import (
     next_due,
     parse_cron,
     period,
-    plan,
     report_first_run,
     run_times,
     source_timer,
@@ -36,7 +36,7 @@ T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, 09:00 in Moscow
 
 
 def source(sid: str = "fund", **kwargs: object) -> Source:
-    return Source(id=sid, url="https://example.org/", title=sid, **kwargs)  # type: ignore[arg-type]
+    return make_source(id=sid, url="https://example.org/", title=sid, **kwargs)  # type: ignore[arg-type]
 
 
 def checked(at: datetime, sid: str = "fund") -> SourceState:
@@ -136,9 +136,9 @@ def test_missed_runs_coalesce_into_one() -> None:
 def test_a_missed_digest_runs_at_start_up_else_at_its_time() -> None:
     job = ReportJob(cron="0 9 * * 1")
     tuesday = T0 + timedelta(days=1)
-    assert report_first_run(job, "Europe/Moscow", T0 - timedelta(days=7), tuesday) == tuesday
-    assert report_first_run(job, "Europe/Moscow", T0, tuesday) == T0 + timedelta(days=7)
-    assert report_first_run(job, "Europe/Moscow", None, tuesday) == T0 + timedelta(days=7)
+    assert report_first_run(job.cron, "Europe/Moscow", T0 - timedelta(days=7), tuesday) == tuesday
+    assert report_first_run(job.cron, "Europe/Moscow", T0, tuesday) == T0 + timedelta(days=7)
+    assert report_first_run(job.cron, "Europe/Moscow", None, tuesday) == T0 + timedelta(days=7)
 
 
 def test_plan_has_one_timer_per_source_and_digest(tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_plan_has_one_timer_per_source_and_digest(tmp_path: Path) -> None:
         """,
     )
     config = load_config(path)
-    assert config.sources[1].schedule == "30 6 * * 1-5"
+    assert config.sources[1].cadence.schedule == "30 6 * * 1-5"
     assert config.reports.schedule[0].formats == ("html", "atom")
     timers = plan(config, {"a": checked(T0, "a")}, None, T0)
     assert [t.id for t in timers] == ["source:a", "source:b", "report:0"]
@@ -186,11 +186,11 @@ def test_schedule_config_is_strict(tmp_path: Path, snippet: str, message: str) -
 def test_default_time_zone_is_moscow(tmp_path: Path) -> None:
     path = write_config(tmp_path, "sources:\n  - {id: a, url: 'https://a.example/', title: A}\n")
     config = load_config(path)
-    assert config.defaults.timezone == "Europe/Moscow" == config.sources[0].timezone
+    assert config.defaults.timezone == "Europe/Moscow" == config.sources[0].cadence.timezone
 
 
 def test_check_due_follows_a_cron_schedule_not_the_interval() -> None:
-    from watcher.check.source import is_due as check_is_due
+    from watcher.check.run import is_due as check_is_due
 
     # 09:00 Moscow on weekdays; the default interval (1 day) would say "not yet".
     fund = source(schedule="0 9 * * 1-5", timezone="Europe/Moscow", interval=timedelta(days=1))

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
-from watcher.check.source import run_check
+from watcher.check.run import run_check
 from watcher.config import load_config
 from watcher.errors import ConfigError
 from watcher.guides import gate as ci
@@ -418,8 +418,12 @@ def test_claims_minor_structure_and_confirm_are_read(tmp_path: Path) -> None:
     """
     loaded = load_config(write_config(tmp_path, config))
     source = loaded.source("law")
-    assert (source.structure, source.confirm, source.confirm_delay.seconds) == ("law", 2, 5)
-    assert [p.pattern for p in source.minor] == ["^Новости"]
+    assert (
+        source.signal.structure,
+        source.signal.confirm,
+        source.signal.confirm_delay.seconds,
+    ) == ("law", 2, 5)
+    assert [p.pattern for p in source.signal.minor] == ["^Новости"]
     assert loaded.claims("g", "law") == ("в течение 30 дней", "временно проживающие")
 
 

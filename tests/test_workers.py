@@ -12,15 +12,15 @@ import pytest
 
 from tests.conftest import write_config
 from tests.webserver import Page, WebSite
-from watcher.check.source import run_check
+from watcher.check.run import run_check
+from watcher.config import make_source
 from watcher.errors import QualityError, SourceError
-from watcher.models import Source
 from watcher.project import Project
 from watcher.results import Fetched
 from watcher.text.render import render_fetched
 from watcher.text.workers import Renderers, renderers_for
 
-SOURCE = Source(
+SOURCE = make_source(
     id="fund",
     url="https://fund.example/oms",
     title="Fund",
@@ -61,7 +61,7 @@ def in_worker(*bodies: Fetched) -> tuple[list[object], Renderers]:
         try:
             for body in bodies:
                 try:
-                    answers.append(await renderers.render(SOURCE, body, None))
+                    answers.append(await renderers.render(SOURCE.text, body, None))
                 except SourceError as exc:
                     answers.append(exc)
         finally:
@@ -76,7 +76,7 @@ def test_a_worker_renders_the_same_text_as_this_process() -> None:
     bodies = (fetched(ARTICLE), fetched(cp1251, charset=None))
     answers, renderers = in_worker(*bodies)
     assert renderers.in_workers == 2
-    assert answers == [render_fetched(SOURCE, body, None) for body in bodies]
+    assert answers == [render_fetched(SOURCE.text, body, None) for body in bodies]
     assert "Срок оформления полиса - 5 рабочих дней." in answers[1].text  # type: ignore[attr-defined]
 
 
@@ -86,7 +86,7 @@ def test_a_source_error_crosses_from_the_worker_whole() -> None:
     error = answers[0]
     assert isinstance(error, QualityError)
     with pytest.raises(QualityError) as here:
-        render_fetched(SOURCE, fetched(CAPTCHA), None)
+        render_fetched(SOURCE.text, fetched(CAPTCHA), None)
     assert (error.kind, str(error), error.url, error.status) == (
         here.value.kind,
         str(here.value),
@@ -99,11 +99,11 @@ def test_a_dead_worker_loses_nothing() -> None:
     async def go() -> tuple[list[str], Renderers]:
         renderers = Renderers(1)
         await renderers.ready()
-        texts = [(await renderers.render(SOURCE, fetched(ARTICLE), None)).text]
+        texts = [(await renderers.render(SOURCE.text, fetched(ARTICLE), None)).text]
         for worker in renderers._workers:  # the OOM killer, say
             os.kill(worker.process.pid, signal.SIGKILL)
             await worker.process.wait()
-        texts.append((await renderers.render(SOURCE, fetched(ARTICLE), None)).text)
+        texts.append((await renderers.render(SOURCE.text, fetched(ARTICLE), None)).text)
         await renderers.aclose()
         return texts, renderers
 
@@ -121,7 +121,7 @@ def test_auto_uses_the_spare_cores_once_there_is_work_to_share() -> None:
     async def go() -> Renderers:
         renderers = renderers_for("auto")
         for _ in range(10):  # a small run, or one of 304s: nothing to share
-            await renderers.render(SOURCE, fetched(ARTICLE), None)
+            await renderers.render(SOURCE.text, fetched(ARTICLE), None)
         await renderers.aclose()
         return renderers
 
@@ -190,10 +190,10 @@ def test_a_worker_out_of_step_is_dropped_and_nothing_hangs() -> None:
         assert worker.process.stdin is not None
         worker.process.stdin.write(b"\x00\x00\x00\x05junk!")  # a request no worker can read
         await asyncio.wait_for(worker.process.wait(), 10)
-        text = (await renderers.render(SOURCE, fetched(ARTICLE), None)).text
+        text = (await renderers.render(SOURCE.text, fetched(ARTICLE), None)).text
         await asyncio.wait_for(renderers.aclose(), 20)
         return text, renderers
 
     text, renderers = asyncio.run(go())
-    assert text == render_fetched(SOURCE, fetched(ARTICLE), None).text
+    assert text == render_fetched(SOURCE.text, fetched(ARTICLE), None).text
     assert (renderers.in_workers, renderers.in_process) == (0, 1)

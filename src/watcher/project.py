@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 
 from watcher.config import load_config
+from watcher.config.model import Config
 from watcher.guides.freshness import GuideVerdict, all_verdicts
-from watcher.models import Config
 from watcher.state import GuideReviews, SourceState
 from watcher.store import Journal, SnapshotStore, default_url
 from watcher.store.reviews import ReviewStore

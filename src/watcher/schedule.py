@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,7 +37,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.errors import ConfigError
-from watcher.models import Config, ReportJob, Source
 from watcher.state import SourceState
 
 JITTER_SHARE = 0.1
@@ -48,6 +48,34 @@ _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 Wake = Callable[[str], Awaitable[None]]
 """Called (on the event loop) with the job id when a timer fires."""
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a source is checked, and how long it may fail or go unchecked.
+
+    The cadence group of a source's settings, built by :mod:`watcher.config`
+    from the settings table (the only place a default is written).
+    """
+
+    interval: timedelta
+    schedule: str | None
+    timezone: str
+    fail_after: int
+    max_age: timedelta
+
+
+class Scheduled(Protocol):
+    """Anything with an id and a cadence (a configured source)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def cadence(self) -> Cadence: ...
+
+
+_S = TypeVar("_S", bound=Scheduled)
 
 
 # ---------------------------------------------------------------- cron parsing
@@ -138,11 +166,11 @@ def fire_after(trigger: CronTrigger, moment: datetime) -> datetime:
     return fire.astimezone(UTC)
 
 
-def period(source: Source, after: datetime) -> timedelta:
+def period(source: Scheduled, after: datetime) -> timedelta:
     """How often ``source`` is checked: its interval, or the gap between two cron times."""
-    if source.schedule is None:
-        return source.interval
-    trigger = parse_cron(source.schedule, source.timezone)
+    if source.cadence.schedule is None:
+        return source.cadence.interval
+    trigger = parse_cron(source.cadence.schedule, source.cadence.timezone)
     first = fire_after(trigger, after)
     return fire_after(trigger, first) - first
 
@@ -159,7 +187,7 @@ def jitter(key: str, every: timedelta) -> timedelta:
     return timedelta(seconds=round(max_jitter(every).total_seconds() * share, 3))
 
 
-def next_due(source: Source, state: SourceState, now: datetime) -> datetime:
+def next_due(source: Scheduled, state: SourceState, now: datetime) -> datetime:
     """When ``source`` is next due; ``now`` if it was never checked.
 
     Interval sources: the last check plus the interval plus the source's
@@ -169,41 +197,39 @@ def next_due(source: Source, state: SourceState, now: datetime) -> datetime:
     if state.last_check is None:
         return now
     last = state.last_check.at
-    if source.schedule is None:
-        return last + source.interval + jitter(source.id, source.interval)
-    trigger = parse_cron(source.schedule, source.timezone)
+    if source.cadence.schedule is None:
+        return last + source.cadence.interval + jitter(source.id, source.cadence.interval)
+    trigger = parse_cron(source.cadence.schedule, source.cadence.timezone)
     fire = fire_after(trigger, last)
     return fire + jitter(source.id, fire_after(trigger, fire) - fire)
 
 
-def fired_since(source: Source, last: datetime, now: datetime) -> bool:
+def fired_since(source: Scheduled, last: datetime, now: datetime) -> bool:
     """True when the cron ``schedule`` of ``source`` fired after ``last``, by ``now``."""
-    assert source.schedule is not None
-    return fire_after(parse_cron(source.schedule, source.timezone), last) <= now
+    assert source.cadence.schedule is not None
+    return fire_after(parse_cron(source.cadence.schedule, source.cadence.timezone), last) <= now
 
 
-def is_due(source: Source, state: SourceState, now: datetime) -> bool:
+def is_due(source: Scheduled, state: SourceState, now: datetime) -> bool:
     """Never checked, or its next due time has come."""
     return next_due(source, state, now) <= now
 
 
 def due_sources(
-    sources: Iterable[Source], states: Mapping[str, SourceState], now: datetime
-) -> list[Source]:
+    sources: Iterable[_S], states: Mapping[str, SourceState], now: datetime
+) -> list[_S]:
     """The sources due at ``now``, in configuration order: one batch."""
     return [s for s in sources if is_due(s, states.get(s.id) or SourceState(s.id), now)]
 
 
-def first_run(source: Source, state: SourceState, now: datetime) -> datetime:
+def first_run(source: Scheduled, state: SourceState, now: datetime) -> datetime:
     """When the daemon should first wake for ``source``: its due time, or now if overdue."""
     return max(next_due(source, state, now), now)
 
 
-def report_first_run(
-    job: ReportJob, timezone: str, last: datetime | None, now: datetime
-) -> datetime:
+def report_first_run(cron: str, timezone: str, last: datetime | None, now: datetime) -> datetime:
     """The next digest time; ``now`` if a scheduled time passed since the ``last`` digest."""
-    trigger = parse_cron(job.cron, timezone)
+    trigger = parse_cron(cron, timezone)
     if last is not None and fire_after(trigger, last) <= now:
         return now
     return fire_after(trigger, now)
@@ -237,43 +263,29 @@ class Timer:
     grace: timedelta
 
 
-def source_timer(source: Source, state: SourceState, now: datetime) -> Timer:
+def source_timer(source: Scheduled, state: SourceState, now: datetime) -> Timer:
     """The job of one source: its trigger, its first run from the committed state."""
     trigger: BaseTrigger
-    if source.schedule is None:
-        trigger = IntervalTrigger(seconds=source.interval.total_seconds(), timezone=UTC)
+    if source.cadence.schedule is None:
+        trigger = IntervalTrigger(seconds=source.cadence.interval.total_seconds(), timezone=UTC)
     else:
-        trigger = parse_cron(source.schedule, source.timezone)
+        trigger = parse_cron(source.cadence.schedule, source.cadence.timezone)
     every = period(source, now)
     return Timer(f"source:{source.id}", first_run(source, state, now), trigger, _grace(every))
 
 
 def report_timer(
-    index: int, job: ReportJob, timezone: str, last: datetime | None, now: datetime
+    index: int, cron: str, timezone: str, last: datetime | None, now: datetime
 ) -> Timer:
-    """The job of one scheduled digest."""
-    trigger = parse_cron(job.cron, timezone)
-    first = report_first_run(job, timezone, last, now)
+    """The job of one scheduled digest (``reports: schedule:`` entry ``index``)."""
+    trigger = parse_cron(cron, timezone)
+    first = report_first_run(cron, timezone, last, now)
     return Timer(f"report:{index}", first, trigger, _grace(fire_after(trigger, first) - first))
 
 
 def _grace(every: timedelta) -> timedelta:
     """A wake-up late by up to one period still runs (once: coalesced)."""
     return max(every, MIN_GRACE)
-
-
-def plan(
-    config: Config,
-    states: Mapping[str, SourceState],
-    last_digest: datetime | None,
-    now: datetime,
-) -> list[Timer]:
-    """Every timer of a configuration."""
-    timers = [source_timer(s, states.get(s.id) or SourceState(s.id), now) for s in config.sources]
-    timezone = config.defaults.timezone
-    for index, job in enumerate(config.reports.schedule):
-        timers.append(report_timer(index, job, timezone, last_digest, now))
-    return timers
 
 
 class Timers:

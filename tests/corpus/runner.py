@@ -20,7 +20,7 @@ from watcher.changes.claims import check_claims
 from watcher.changes.diff import diff_texts
 from watcher.changes.legal import LawChanges, law_changes
 from watcher.changes.significance import Significance, assess
-from watcher.models import Source
+from watcher.config import make_source
 from watcher.results import ClaimResult, Diff
 from watcher.text.render import Body
 from watcher.text.render import render as render_body
@@ -55,9 +55,11 @@ def pairs(half: str) -> list[Path]:
 def render(html: str, expect: dict[str, Any]) -> str:
     """Snapshot text of a page, as the pipeline makes it with the pair's settings."""
     select = (expect["select"],) if expect.get("select") else ()
-    source = Source(id="corpus", url=expect["url"], title="corpus", select=select, format="html")
+    source = make_source(
+        id="corpus", url=expect["url"], title="corpus", select=select, format="html"
+    )
     body = Body(html.encode("utf-8"), "text/html", "utf-8", expect["url"])
-    return render_body(source, body).text
+    return render_body(source.text, body).text
 
 
 def run_pair(folder: Path) -> Outcome:

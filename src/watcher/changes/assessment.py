@@ -26,8 +26,8 @@ from watcher.changes import claims as claim_check
 from watcher.changes.diff import diff_texts
 from watcher.changes.facts import ChangedFact
 from watcher.changes.legal import law_changes
+from watcher.changes.rules import SignalRules
 from watcher.changes.significance import SEVERITIES, assess
-from watcher.models import Source
 from watcher.results import ClaimResult, Diff, GuideClaims, Severity
 
 __all__ = ["SEVERITIES", "Assessment", "GuideClaims", "assess_texts", "assess_versions", "rank"]
@@ -67,14 +67,14 @@ def rank(severity: str | None) -> int:
 
 
 def assess_texts(
-    source: Source,
+    rules: SignalRules,
     old: str | None,
     new: str,
     claims: Sequence[str] = (),
     *,
     diff: Diff | None = None,
 ) -> Assessment:
-    """Assess ``old`` -> ``new`` of ``source`` for a guide quoting ``claims``.
+    """Assess ``old`` -> ``new`` under a source's ``rules`` for a guide quoting ``claims``.
 
     Without ``old`` (a first baseline) only the claims are checked.
     """
@@ -82,8 +82,8 @@ def assess_texts(
     if old is None or old == new:
         return _unchanged(results)
     diff = diff or diff_texts(old, new)
-    significance = assess(old, new, diff, claims=results, minor=source.minor)
-    law = law_changes(old, new).describe() if source.structure == "law" else ()
+    significance = assess(old, new, diff, claims=results, minor=rules.minor)
+    law = law_changes(old, new).describe() if rules.structure == "law" else ()
     return Assessment(
         severity=significance.severity,
         reasons=significance.reasons,
@@ -98,7 +98,8 @@ _CACHE: OrderedDict[tuple[object, ...], Assessment] = OrderedDict()
 
 
 def assess_versions(
-    source: Source,
+    source_id: str,
+    rules: SignalRules,
     old_hash: str,
     new_hash: str,
     claims: Sequence[str],
@@ -109,14 +110,14 @@ def assess_versions(
     Cached by the hashes, the claims and the source's rules (``minor``,
     ``structure``); ``read`` is only called on a miss.
     """
-    key = (source.id, old_hash, new_hash, tuple(claims), source.minor, source.structure)
+    key = (source_id, old_hash, new_hash, tuple(claims), rules.minor, rules.structure)
     found = _CACHE.get(key)
     if found is not None:
         _CACHE.move_to_end(key)
         return found
     new = read(new_hash)
     old = new if old_hash == new_hash else read(old_hash)
-    found = _CACHE[key] = assess_texts(source, old, new, claims)
+    found = _CACHE[key] = assess_texts(rules, old, new, claims)
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return found

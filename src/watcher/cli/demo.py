@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from watcher.changes.diff import diff_texts, render_unified
-from watcher.check.source import run_check
+from watcher.check.run import run_check
 from watcher.cli import terminal
 from watcher.demo.server import AMENDED, ORIGINAL, DemoSite, render_config
 from watcher.project import Project

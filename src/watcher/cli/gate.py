@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from watcher.changes.significance import SEVERITIES
-from watcher.check.source import run_check
+from watcher.check.run import run_check
 from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
 from watcher.errors import EXIT_POLICY, UsageError
 from watcher.guides import gate as ci

@@ -59,8 +59,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from watcher.config.model import Config
 from watcher.guides.freshness import GuideVerdict
-from watcher.models import Config
 from watcher.results import Outcome, RunResult, SourceResult
 from watcher.state import SourceState
 

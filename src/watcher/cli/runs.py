@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from watcher.check.source import run_check, select_sources
+from watcher.check.run import run_check, select_sources
 from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, pass_ctx, wait_option
 from watcher.errors import EXIT_ALL_FAILED

@@ -30,20 +30,23 @@ import logging
 import signal
 import time
 from collections import Counter
+from collections.abc import Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from watcher.check.source import run_check
+from watcher.check.run import run_check
+from watcher.config.model import Config
 from watcher.errors import LockedError, NotifyError, WatcherError
 from watcher.log import event
 from watcher.notify import alerts
 from watcher.project import Project
 from watcher.report.scheduled import last_digest, run_job
 from watcher.results import Clock, RunResult, SourceResult, utcnow
-from watcher.schedule import Timer, Timers, due_sources, first_run, plan
+from watcher.schedule import Timer, Timers, due_sources, first_run, report_timer, source_timer
+from watcher.state import SourceState
 from watcher.store import project_lock
 
 BATCH_WINDOW = 0.5
@@ -327,3 +330,17 @@ def _log_delivery(delivery: alerts.Delivery) -> None:
         event(logger, "alert.failed", logging.WARNING, channel=channel, error=error)
     for key in delivery.dropped:
         event(logger, "alert.dropped", logging.WARNING, key=key)
+
+
+def plan(
+    config: Config,
+    states: Mapping[str, SourceState],
+    last_digest: datetime | None,
+    now: datetime,
+) -> list[Timer]:
+    """Every timer of a configuration."""
+    timers = [source_timer(s, states.get(s.id) or SourceState(s.id), now) for s in config.sources]
+    timezone = config.defaults.timezone
+    for index, job in enumerate(config.reports.schedule):
+        timers.append(report_timer(index, job.cron, timezone, last_digest, now))
+    return timers

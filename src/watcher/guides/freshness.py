@@ -33,8 +33,8 @@ from datetime import datetime
 from typing import Protocol
 
 from watcher.changes.assessment import Assessment, assess_versions, rank
+from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
-from watcher.models import Config, Guide, Source
 from watcher.state import DISMISS, GuideReviews, Pin, SourceState
 
 BROKEN = "broken"
@@ -157,10 +157,10 @@ def source_verdict(
         pin_by=pin.entry.by if pin else None,
         pin_note=pin.entry.note if pin else None,
         changed_since=_changed_since(state, pinned) if changed else None,
-        broken=state.consecutive_failures >= source.fail_after,
-        unverified=last_success is None or now - last_success > source.max_age,
+        broken=state.consecutive_failures >= source.cadence.fail_after,
+        unverified=last_success is None or now - last_success > source.cadence.max_age,
         moved_to=state.moved_to,
-        insecure=not source.verify,
+        insecure=not source.fetch.verify,
     )
 
 
@@ -208,7 +208,12 @@ def _assessed(
     old = verdict.pinned if verdict.changed and verdict.pinned else verdict.current
     try:
         assessment = assess_versions(
-            source, old, verdict.current, claims, lambda h: versions.read_version(source.id, h)
+            source.id,
+            source.signal,
+            old,
+            verdict.current,
+            claims,
+            lambda h: versions.read_version(source.id, h),
         )
     except StoreError:
         return verdict  # a missing version file: the change is still reported, unassessed

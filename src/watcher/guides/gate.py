@@ -25,6 +25,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from watcher.changes.assessment import rank
+from watcher.config.model import Config, Guide
 from watcher.errors import UsageError
 from watcher.guides.freshness import (
     BROKEN,
@@ -37,7 +38,6 @@ from watcher.guides.freshness import (
     GuideVerdict,
     Reason,
 )
-from watcher.models import Config, Guide
 
 CI_SCHEMA = "watcher.ci/1"
 FAIL_ON_CHOICES = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED)

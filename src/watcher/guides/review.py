@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from watcher.config.model import Guide
 from watcher.errors import UsageError
 from watcher.guides.freshness import source_verdict
-from watcher.models import Guide
 from watcher.project import Project
 from watcher.state import DISMISS, REVIEW, ReviewEntry
 

@@ -37,9 +37,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from watcher.config.model import Config, Notify
 from watcher.errors import StoreError, WatcherError
 from watcher.guides.freshness import GuideVerdict, all_verdicts
-from watcher.models import Config, Notify
 from watcher.notify import mail as notify
 from watcher.notify import webhooks
 from watcher.project import Project
@@ -115,7 +115,7 @@ def broken(situation: Situation) -> Iterable[Alert]:
     """A source failed ``fail_after`` checks in a row."""
     for source in situation.config.sources:
         state = situation.states.get(source.id)
-        if state is None or state.consecutive_failures < source.fail_after:
+        if state is None or state.consecutive_failures < source.cadence.fail_after:
             continue
         since = _iso(state.failing_since)
         error = state.last_check.error if state.last_check else "unknown error"
@@ -180,7 +180,7 @@ def recovery(
     state = states.get(source_id)
     if entry["event"] != BROKEN or entry.get("seeded") or source_id not in ids or state is None:
         return None
-    if state.consecutive_failures >= config.source(source_id).fail_after:
+    if state.consecutive_failures >= config.source(source_id).cadence.fail_after:
         return None  # still failing, in a new streak: that one is its own alert
     return Alert(
         key=f"{RECOVERED}/{source_id}/{entry['data'].get('since')}",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
 
+from watcher.config.model import Config, Notify, SmtpSettings
 from watcher.errors import NotifyError, UsageError
-from watcher.models import Config, Notify, SmtpSettings
 from watcher.report.digest import Digest
 
 SMTP_TIMEOUT = 30.0

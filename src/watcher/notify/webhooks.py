@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from watcher.config.model import Webhook
 from watcher.errors import NotifyError, SourceError
-from watcher.fetch.client import post_json
-from watcher.models import Webhook
+from watcher.fetch.post import post_json
 
 ALERT_SCHEMA = "watcher.alert/1"
 TIMEOUT = 10.0

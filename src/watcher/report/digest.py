@@ -46,6 +46,7 @@ from watcher.changes.facts import (
     changed_facts,
     mark_ops,
 )
+from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
 from watcher.guides.freshness import (
     BROKEN,
@@ -58,7 +59,6 @@ from watcher.guides.freshness import (
     SourceVerdict,
     all_verdicts,
 )
-from watcher.models import Config, Guide, Source
 from watcher.project import Project
 from watcher.results import ClaimResult, DiffStats, Hunk, Line, WordOp
 from watcher.state import DISMISS, GuideReviews, ReviewEntry, SourceState
@@ -707,7 +707,9 @@ def _change_item(
     detected = _detected(state, old_hash, new_hash)
     claims = history.config.claims(guide_id, source.id)
     texts = {old_hash: old, new_hash: new}
-    assessment = assess_versions(source, old_hash, new_hash, claims, texts.__getitem__)
+    assessment = assess_versions(
+        source.id, source.signal, old_hash, new_hash, claims, texts.__getitem__
+    )
     return ChangeItem(
         guide=guide_id,
         source=_source_info(source),
@@ -861,7 +863,7 @@ def _health(history: History, since: datetime, until: datetime) -> tuple[HealthI
                 source=_source_info(source),
                 problem=problem,
                 failures=state.consecutive_failures,
-                fail_after=source.fail_after,
+                fail_after=source.cadence.fail_after,
                 failing_since=state.failing_since,
                 last_error=check.error if check and state.consecutive_failures else None,
                 last_success=state.last_success,
@@ -875,7 +877,7 @@ def _health(history: History, since: datetime, until: datetime) -> tuple[HealthI
 
 
 def _problem(source: Source, state: SourceState) -> str | None:
-    if state.consecutive_failures >= source.fail_after:
+    if state.consecutive_failures >= source.cadence.fail_after:
         return "broken"
     if state.consecutive_failures:
         return "failing"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from watcher.models import Config, Notify, ReportJob
+from watcher.config.model import Config, Notify, ReportJob
 from watcher.notify import mail as notify
 from watcher.project import Project
 from watcher.report.digest import Digest, build_digest, load_history

@@ -1,16 +1,17 @@
 """From a response body to snapshot text: the stages after the fetch.
 
-``format`` (a source's setting, else the content type, else the body's
-first bytes) picks the path:
+"Render" means this and only this: body -> snapshot text. ``format`` (a
+source's setting, else the content type, else the body's first bytes)
+picks the extractor from :data:`EXTRACTORS`:
 
 - html: decode -> quality gate on the page -> extract -> normalize;
 - pdf: page-by-page text without running headers -> normalize;
 - json: pretty-printed with sorted keys (reordering is not a change);
 - text: decode -> normalize.
 
-Normalizing includes the default noise filter (:mod:`watcher.text.noise`): view
-counters and "updated"/"published" stamps never make a change, with no
-configuration.
+Normalizing includes the default noise filter (:mod:`watcher.text.noise`):
+view counters and "updated"/"published" stamps never make a change, with
+no configuration.
 
 Every path ends with the quality gate on the text (empty, or far smaller
 than the last good version). A response the gate rejects raises
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -32,12 +33,12 @@ from watcher.errors import (
     QualityError,
     SourceError,
 )
-from watcher.models import Source
 from watcher.results import Fetched
-from watcher.text import html as extract
+from watcher.text import html as html_text
 from watcher.text import normalize, quality
 from watcher.text.decode import decode_body
 from watcher.text.noise import default_noise
+from watcher.text.rules import TextRules
 
 EXTRACTOR_VERSION = 2
 
@@ -69,58 +70,86 @@ class Rendered:
     metadata: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def body_format(source: Source, body: Body) -> str:
-    if source.format != "auto":
-        return source.format
+Extractor = Callable[[Body, TextRules, str | None], Rendered]
+"""(body, rules, the body already decoded or None) -> text before normalizing."""
+
+
+def body_format(rules: TextRules, body: Body) -> str:
+    if rules.format != "auto":
+        return rules.format
     if body.data.lstrip()[:5] == b"%PDF-":
         return "pdf"
     return _TYPES.get(body.content_type, "html")
 
 
-def render_fetched(source: Source, fetched: Fetched, previous_size: int | None) -> Rendered:
+def render_fetched(rules: TextRules, fetched: Fetched, previous_size: int | None) -> Rendered:
     """Turn a fresh response into snapshot text, through both quality gates."""
     body = Body(fetched.body, fetched.content_type, fetched.charset, fetched.final_url)
-    html = _check_response(source, fetched, body)
-    rendered = render(source, body, html=html)
-    _check_text(source, rendered.text, previous_size, fetched)
+    html = _check_response(rules, fetched, body)
+    rendered = render(rules, body, html=html)
+    _check_text(rules, rendered.text, previous_size, fetched)
     return rendered
 
 
-def render(source: Source, body: Body, *, html: str | None = None) -> Rendered:
+def render(rules: TextRules, body: Body, *, html: str | None = None) -> Rendered:
     """Turn a body into snapshot text with today's rules (also used to re-base)."""
     if not body.data.strip():
         raise EmptyContentError("the response body is empty", url=body.url)
-    kind = body_format(source, body)
-    if kind == "pdf":
-        from watcher.text import (
-            pdf,  # pypdf costs a tenth of a second to import; most runs see no PDF
-        )
-
-        document = pdf.pdf_to_text(body.data, url=body.url)
-        return Rendered(_normalized(source, document.text, body.url), document.metadata)
-    text = html if html is not None else _decode(source, body)
-    if kind == "json":
-        text = _pretty_json(text, body.url)
-    elif kind == "html":
-        text = extract.extract_text(
-            text, base_url=body.url, select=source.select, exclude=source.exclude
-        )
-    return Rendered(_normalized(source, text, body.url))
+    extracted = EXTRACTORS[body_format(rules, body)](body, rules, html)
+    return Rendered(_normalized(rules, extracted.text, body.url), extracted.metadata)
 
 
-def _decode(source: Source, body: Body) -> str:
+# -- the extractors, one per format -------------------------------------------------
+
+
+def _html(body: Body, rules: TextRules, decoded: str | None) -> Rendered:
+    text = decoded if decoded is not None else _decode(rules, body)
+    return Rendered(
+        html_text.extract_text(text, base_url=body.url, select=rules.select, exclude=rules.exclude)
+    )
+
+
+def _pdf(body: Body, rules: TextRules, decoded: str | None) -> Rendered:
+    from watcher.text import pdf  # pypdf costs a tenth of a second to import; most runs see no PDF
+
+    document = pdf.pdf_to_text(body.data, url=body.url)
+    return Rendered(document.text, document.metadata)
+
+
+def _json(body: Body, rules: TextRules, decoded: str | None) -> Rendered:
+    text = decoded if decoded is not None else _decode(rules, body)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DecodeError(f"invalid JSON: {exc}", url=body.url) from exc
+    return Rendered(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _plain(body: Body, rules: TextRules, decoded: str | None) -> Rendered:
+    return Rendered(decoded if decoded is not None else _decode(rules, body))
+
+
+EXTRACTORS: Mapping[str, Extractor] = MappingProxyType(
+    {"html": _html, "pdf": _pdf, "json": _json, "text": _plain}
+)
+
+
+# -- decoding and the quality gates ---------------------------------------------
+
+
+def _decode(rules: TextRules, body: Body) -> str:
     text, _encoding = decode_body(
         body.data,
         header_charset=body.charset,
         content_type=body.content_type,
-        override=source.encoding,
+        override=rules.encoding,
     )
     return text
 
 
-def _check_response(source: Source, fetched: Fetched, body: Body) -> str | None:
+def _check_response(rules: TextRules, fetched: Fetched, body: Body) -> str | None:
     """The gate before extraction; returns the decoded HTML it looked at."""
-    html = _decode(source, body) if body_format(source, body) == "html" else None
+    html = _decode(rules, body) if body_format(rules, body) == "html" else None
     verdict = quality.assess_response(
         url=fetched.url,
         final_url=fetched.final_url,
@@ -135,7 +164,7 @@ def _check_response(source: Source, fetched: Fetched, body: Body) -> str | None:
     return html
 
 
-def explain_status(source: Source, error: HTTPStatusError) -> SourceError:
+def explain_status(rules: TextRules, url: str, error: HTTPStatusError) -> SourceError:
     """An HTTP error whose page is a challenge, login wall or maintenance says so."""
     if not error.body or error.status == 429:
         return error  # a 429 is rate limiting, whatever its page says
@@ -143,11 +172,11 @@ def explain_status(source: Source, error: HTTPStatusError) -> SourceError:
         error.body,
         error.headers.get("content-type", "").split(";")[0].strip().lower(),
         None,
-        error.url or source.url,
+        error.url or url,
     )
-    html = _decode(source, body) if body_format(source, body) == "html" else None
+    html = _decode(rules, body) if body_format(rules, body) == "html" else None
     verdict = quality.assess_response(
-        url=source.url,
+        url=url,
         final_url=body.url,
         status=error.status or 0,
         headers=error.headers,
@@ -166,9 +195,9 @@ def explain_status(source: Source, error: HTTPStatusError) -> SourceError:
 _PAGE_KINDS = frozenset({"blocked", "login", "maintenance"})
 
 
-def _check_text(source: Source, text: str, previous_size: int | None, fetched: Fetched) -> None:
+def _check_text(rules: TextRules, text: str, previous_size: int | None, fetched: Fetched) -> None:
     verdict = quality.assess_text(
-        text=text, previous_size=previous_size, min_ratio=source.min_size_ratio
+        text=text, previous_size=previous_size, min_ratio=rules.min_size_ratio
     )
     if not verdict.ok:
         raise QualityError(
@@ -176,17 +205,9 @@ def _check_text(source: Source, text: str, previous_size: int | None, fetched: F
         )
 
 
-def _pretty_json(text: str, url: str) -> str:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise DecodeError(f"invalid JSON: {exc}", url=url) from exc
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
-
-
-def _normalized(source: Source, text: str, url: str) -> str:
+def _normalized(rules: TextRules, text: str, url: str) -> str:
     """Canonical text without the source's ``ignore`` matches nor the default noise."""
-    result = default_noise(normalize.normalize(text, source.ignore))
+    result = default_noise(normalize.normalize(text, rules.ignore))
     if not result:
         raise EmptyContentError(
             "no text left after normalization", url=url, hint="check the source's `ignore` patterns"
@@ -194,16 +215,16 @@ def _normalized(source: Source, text: str, url: str) -> str:
     return result
 
 
-def rules_fingerprint(source: Source) -> str:
+def rules_fingerprint(rules: TextRules) -> str:
     """Identifies the rules that turn a body into text; a change means re-base."""
-    rules = {
-        "select": source.select,
-        "exclude": source.exclude,
-        "ignore": [p.pattern for p in source.ignore],
-        "encoding": source.encoding,
-        "format": source.format,
+    fields = {
+        "select": rules.select,
+        "exclude": rules.exclude,
+        "ignore": [p.pattern for p in rules.ignore],
+        "encoding": rules.encoding,
+        "format": rules.format,
         "normalizer": normalize.NORMALIZER_VERSION,
         "extractor": EXTRACTOR_VERSION,
     }
-    blob = json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

@@ -29,9 +29,9 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from watcher.errors import SourceError
-from watcher.models import Source
 from watcher.results import Fetched
 from watcher.text.render import Rendered, render_fetched
+from watcher.text.rules import TextRules
 
 AUTO_START_AFTER: Final = 64
 """``workers: auto`` starts its workers once a run has rendered this many bodies here.
@@ -81,20 +81,22 @@ class Renderers:
         self.in_workers = 0
         self.in_process = 0
 
-    async def render(self, source: Source, fetched: Fetched, previous_size: int | None) -> Rendered:
+    async def render(
+        self, rules: TextRules, fetched: Fetched, previous_size: int | None
+    ) -> Rendered:
         if self.in_process >= self._start_after:
             self._start_once()
         worker = self._least_busy()
         if worker is not None:
             try:
-                answer = await worker.ask((source, fetched, previous_size))
+                answer = await worker.ask((rules, fetched, previous_size))
             except _WorkerGone:
                 pass
             else:
                 self.in_workers += 1
-                return _unpack(answer, source, fetched, previous_size)
+                return _unpack(answer, rules, fetched, previous_size)
         self.in_process += 1
-        return render_fetched(source, fetched, previous_size)
+        return render_fetched(rules, fetched, previous_size)
 
     def _least_busy(self) -> _Worker | None:
         ready = [w for w in self._workers if w.ready and len(w.pending) < BACKLOG]
@@ -127,7 +129,7 @@ class Renderers:
         await asyncio.gather(*(w.close() for w in self._workers))
 
 
-def _unpack(answer: Answer, source: Source, fetched: Fetched, size: int | None) -> Rendered:
+def _unpack(answer: Answer, rules: TextRules, fetched: Fetched, size: int | None) -> Rendered:
     kind, value = answer
     if kind == "ok":
         assert isinstance(value, Rendered)
@@ -136,7 +138,7 @@ def _unpack(answer: Answer, source: Source, fetched: Fetched, size: int | None) 
         assert isinstance(value, SourceError)
         raise value
     # An unexpected exception: render here, so it surfaces with its traceback.
-    return render_fetched(source, fetched, size)
+    return render_fetched(rules, fetched, size)
 
 
 class _WorkerGone(Exception):
@@ -163,7 +165,7 @@ class _Worker:
         )
         return cls(process)
 
-    async def ask(self, request: tuple[Source, Fetched, int | None]) -> Answer:
+    async def ask(self, request: tuple[TextRules, Fetched, int | None]) -> Answer:
         assert self.process.stdin is not None
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._sent += 1
@@ -263,8 +265,8 @@ def serve() -> None:
         sink.flush()
         while header := source_in.read(_HEADER.size):
             (size,) = _HEADER.unpack(header)
-            number, source, fetched, previous_size = pickle.loads(source_in.read(size))
-            answer = (number, *_answer(source, fetched, previous_size))
+            number, rules, fetched, previous_size = pickle.loads(source_in.read(size))
+            answer = (number, *_answer(rules, fetched, previous_size))
             sink.write(_frame(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)))
             sink.flush()
     except BrokenPipeError:  # the parent is gone (killed): leave quietly
@@ -273,9 +275,9 @@ def serve() -> None:
         return
 
 
-def _answer(source: Source, fetched: Fetched, previous_size: int | None) -> Answer:
+def _answer(rules: TextRules, fetched: Fetched, previous_size: int | None) -> Answer:
     try:
-        return ("ok", render_fetched(source, fetched, previous_size))
+        return ("ok", render_fetched(rules, fetched, previous_size))
     except SourceError as exc:
         return ("error", exc)
     except Exception as exc:  # reported, then rendered again by the caller

@@ -1,29 +1,38 @@
-"""Frozen data passed between the stages of a run. No I/O here.
+"""A loaded ``sources.yaml`` as frozen records. No I/O, no defaults.
 
-The configuration objects (:class:`Config`, :class:`Source`, :class:`Guide`)
-are built by ``config.py`` with every default already resolved, so no other
-stage ever looks at ``defaults:`` again.
+Every value here was resolved by the loader: a source's own setting, else
+its host's (``hosts:``), else ``defaults:``, else the settings table
+(:mod:`watcher.config.settings`, the only place a default is written). No
+other stage ever looks at ``defaults:`` again.
+
+A :class:`Source` groups its settings by the stage that reads them: how it
+is fetched (:class:`~watcher.fetch.policy.FetchPolicy`), how its body
+becomes text (:class:`~watcher.text.rules.TextRules`), what counts as a
+change (:class:`~watcher.changes.rules.SignalRules`) and how often it is
+checked (:class:`~watcher.schedule.Cadence`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from types import MappingProxyType
 
-EMPTY_HEADERS: Mapping[str, str] = MappingProxyType({})
-DEFAULT_TIMEZONE = "Europe/Moscow"
+from watcher.changes.rules import SignalRules
+from watcher.errors import UnknownIdError
+from watcher.fetch.policy import FetchPolicy, host_of
+from watcher.schedule import Cadence
+from watcher.text.rules import TextRules
+
 ALERT_EVENTS = ("needs-review", "broken", "claim-missing", "recovered")
 """Every kind of immediate notification, in the words of ``notify: webhooks: events``."""
 
 
 @dataclass(frozen=True)
 class Defaults:
-    """Settings every source inherits unless it overrides them."""
+    """The ``defaults:`` section, every value resolved (see the settings table)."""
 
     user_agent: str
     timeout: timedelta
@@ -34,67 +43,39 @@ class Defaults:
     max_redirects: int
     fail_after: int
     max_age: timedelta
-    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
-    delay: timedelta = timedelta(0)
-    retries: int = 2
-    max_retry_after: timedelta = timedelta(minutes=2)
-    robots: str = "obey"
-    proxy: str | None = None
-    ca_bundle: str | None = None
-    verify: bool = True
-    email: str | None = None
-    min_size_ratio: float = 0.3
-    allow_private: bool = False
-    timezone: str = DEFAULT_TIMEZONE
-    workers: int | str = "auto"
+    headers: Mapping[str, str]
+    delay: timedelta
+    retries: int
+    max_retry_after: timedelta
+    robots: str
+    proxy: str | None
+    ca_bundle: str | None
+    verify: bool
+    email: str | None
+    min_size_ratio: float
+    allow_private: bool
+    timezone: str
+    workers: int | str
 
 
 @dataclass(frozen=True)
 class Source:
-    """One monitored page, with its defaults resolved."""
+    """One monitored page, its settings grouped by the stage that reads them."""
 
     id: str
     url: str
     title: str
-    select: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    ignore: tuple[re.Pattern[str], ...] = ()
-    encoding: str | None = None
-    headers: Mapping[str, str] = field(default_factory=lambda: EMPTY_HEADERS)
-    interval: timedelta = timedelta(days=1)
-    timeout: timedelta = timedelta(seconds=30)
-    max_size: int = 10 * 1024 * 1024
-    max_redirects: int = 10
-    user_agent: str = "watcher"
-    per_host: int = 2
-    fail_after: int = 3
-    max_age: timedelta = timedelta(days=7)
-    delay: timedelta = timedelta(0)
-    retries: int = 2
-    max_retry_after: timedelta = timedelta(minutes=2)
-    robots: str = "obey"
-    proxy: str | None = None
-    ca_bundle: str | None = None
-    verify: bool = True
-    email: str | None = None
-    min_size_ratio: float = 0.3
-    allow_private: bool = False
-    timezone: str = DEFAULT_TIMEZONE
-    schedule: str | None = None
-    format: str = "auto"
-    notes: str = ""
-    minor: tuple[re.Pattern[str], ...] = ()
-    structure: str | None = None  # "law": changes are reported per article
-    confirm: int = 0
-    confirm_delay: timedelta = timedelta(seconds=30)
-    line: int = 0
+    fetch: FetchPolicy
+    text: TextRules
+    signal: SignalRules
+    cadence: Cadence
+    notes: str
+    line: int
 
     @property
     def host(self) -> str:
         """Host name (with port) used for per-host politeness limits."""
-        from urllib.parse import urlsplit
-
-        return urlsplit(self.url).netloc.lower()
+        return host_of(self.url)
 
 
 @dataclass(frozen=True)
@@ -102,8 +83,8 @@ class GuideSource:
     """One entry of a guide's ``sources:`` list, with the quotes the guide relies on."""
 
     source: str
-    line: int = 0
-    claims: tuple[str, ...] = ()
+    line: int
+    claims: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -116,7 +97,7 @@ class Guide:
     owner: str
     review_every: timedelta
     sources: tuple[GuideSource, ...]
-    line: int = 0
+    line: int
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -205,8 +186,6 @@ class Config:
         for source in self.sources:
             if source.id == source_id:
                 return source
-        from watcher.errors import UnknownIdError
-
         known = ", ".join(s.id for s in self.sources) or "none"
         raise UnknownIdError(f"unknown source {source_id!r}", hint=f"known sources: {known}")
 
@@ -214,8 +193,6 @@ class Config:
         for guide in self.guides:
             if guide.id == guide_id:
                 return guide
-        from watcher.errors import UnknownIdError
-
         known = ", ".join(g.id for g in self.guides) or "none"
         raise UnknownIdError(f"unknown guide {guide_id!r}", hint=f"known guides: {known}")
 
@@ -237,5 +214,3 @@ class Config:
             if entry.source == source_id:
                 return entry.claims
         return ()
-
-

@@ -1,0 +1,96 @@
+"""What a stored change means to the guides citing the source: pins, claims, severity, flags.
+
+Used by :class:`~watcher.check.source.SourceCheck` after it recorded the
+fetch: the change is assessed (severity, reasons, law units), the claims
+of every citing guide are checked against the version that guide is
+pinned to (even when nothing changed), and the guides whose pinned version
+differs from the current one are flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from watcher.changes.assessment import assess_texts
+from watcher.changes.claims import check_claims, summary
+from watcher.config.model import Source
+from watcher.errors import StoreError
+from watcher.guides.freshness import source_verdict
+from watcher.project import Project
+from watcher.results import CHANGED, REVERTED, GuideClaims, SourceResult, utcnow
+from watcher.state import SourceState
+
+
+def pinned_versions(project: Project, source: Source, state: SourceState) -> dict[str, str]:
+    """Guide id -> the version of ``source`` it is pinned to (its baseline if never reviewed)."""
+    pins = {}
+    for guide in project.config.guides_citing(source.id):
+        pin = project.reviews.load(guide.id).pins().get(source.id)
+        pinned = state.resolve(pin.hash) if pin else state.baseline
+        if pinned is not None:
+            pins[guide.id] = pinned
+    return pins
+
+
+def assessed(
+    project: Project, source: Source, state: SourceState, result: SourceResult, text: str | None
+) -> SourceResult:
+    """``result`` with its change assessed and the citing guides' claims checked."""
+    config = project.config
+    quoting = {g.id: config.claims(g.id, source.id) for g in config.guides_citing(source.id)}
+    quoting = {guide: claims for guide, claims in quoting.items() if claims}
+    changed = result.outcome in (CHANGED, REVERTED) and result.old_hash is not None
+    if state.current is None or not (quoting or changed):
+        return result
+    store = project.store
+    new_text = text if text is not None else store.read_version(source.id, state.current)
+    pins = pinned_versions(project, source, state) if quoting else {}
+    checked = tuple(
+        _guide_claims(project, source.id, guide, pins.get(guide), claims, new_text)
+        for guide, claims in quoting.items()
+    )
+    if not changed:
+        return replace(result, claims=checked)
+    every_claim = tuple(dict.fromkeys(c for claims in quoting.values() for c in claims))
+    old_text = store.read_version(source.id, result.old_hash or "")
+    assessment = assess_texts(source.signal, old_text, new_text, every_claim, diff=result.diff)
+    return replace(
+        result,
+        severity=assessment.severity,
+        reasons=assessment.reasons,
+        law=assessment.law,
+        claims=checked,
+    )
+
+
+def _guide_claims(
+    project: Project,
+    source_id: str,
+    guide_id: str,
+    pinned: str | None,
+    claims: tuple[str, ...],
+    text: str,
+) -> GuideClaims:
+    """One guide's claims in ``text``, compared with the version the guide is pinned to."""
+    old: str | None = text
+    if pinned is not None:
+        try:
+            old = project.store.read_version(source_id, pinned)
+        except StoreError:
+            old = None
+    results = check_claims(old, text, claims)
+    return GuideClaims(guide_id, summary(results), results)
+
+
+def flagged(
+    project: Project, source: Source, state: SourceState, result: SourceResult
+) -> SourceResult:
+    """``result`` naming the citing guides whose pinned version differs from the current one."""
+    if result.outcome != CHANGED:
+        return result
+    guides = []
+    for guide in project.config.guides_citing(source.id):
+        pin = project.reviews.load(guide.id).pins().get(source.id)
+        if source_verdict(source, state, pin, state.last_success or utcnow()).changed:
+            guides.append(guide.id)
+    return replace(result, flagged=tuple(guides))

@@ -1,0 +1,234 @@
+"""The settings table: every setting of a source, its default, reader and help.
+
+This is the only place a default is written. :func:`make_defaults` and
+:func:`make_source` build the records of :mod:`watcher.config.model` from
+it, grouping a source's settings by the stage that reads them (``fetch``,
+``text``, ``signal``, ``cadence``). A setting's *scope* says where it may be
+given: ``run`` only under ``defaults:`` (it is not per source), ``inherited``
+under ``defaults:`` and per source (and under ``hosts:`` when ``host``),
+``source`` per source only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any, Literal
+
+from watcher import __version__
+from watcher.changes.rules import SignalRules
+from watcher.config import values as v
+from watcher.config.model import Defaults, Source
+from watcher.config.nodes import At
+from watcher.fetch.policy import FetchPolicy
+from watcher.schedule import Cadence
+from watcher.text.rules import TextRules
+
+Group = Literal["fetch", "text", "signal", "cadence", "run", "about", "guide"]
+Scope = Literal["run", "inherited", "source", "guide"]
+
+DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default, reader and help, and where it applies."""
+
+    name: str
+    default: object
+    read: Callable[[At], object]
+    help: str
+    group: Group
+    scope: Scope = "inherited"
+    host: bool = False
+
+
+def _s(
+    name: str,
+    default: object,
+    read: Callable[[At], object],
+    help: str,
+    group: Group,
+    scope: Scope = "inherited",
+    host: bool = False,
+) -> Setting:
+    return Setting(name, default, read, help, group, scope, host)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- fetch: how a source is fetched
+    _s(
+        "user_agent", DEFAULT_USER_AGENT, v.read_text, "User-Agent header of every request", "fetch"
+    ),
+    _s("timeout", timedelta(seconds=30), v.read_duration, "time allowed for one request", "fetch"),
+    _s("per_host", 2, v.read_positive_int, "concurrent requests per host", "fetch", host=True),
+    _s("max_size", 10 * 1024**2, v.read_size, "largest response body accepted", "fetch"),
+    _s("max_redirects", 10, v.read_count, "redirects followed before giving up", "fetch"),
+    _s(
+        "headers",
+        MappingProxyType({}),
+        v.read_headers,
+        "extra request headers (merged)",
+        "fetch",
+        host=True,
+    ),
+    _s(
+        "delay",
+        timedelta(0),
+        v.read_pause,
+        "least time between two requests to one host",
+        "fetch",
+        host=True,
+    ),
+    _s("retries", 2, v.read_count, "retries of a transient failure (timeout, 5xx, 429)", "fetch"),
+    _s(
+        "max_retry_after",
+        timedelta(minutes=2),
+        v.read_duration,
+        "longest Retry-After honoured",
+        "fetch",
+    ),
+    _s(
+        "robots",
+        "obey",
+        v.read_robots,
+        "obey robots.txt, or 'ignore' where entitled",
+        "fetch",
+        host=True,
+    ),
+    _s("proxy", None, v.read_proxy, "HTTP(S) or SOCKS proxy URL", "fetch", host=True),
+    _s("ca_bundle", None, v.read_ca_bundle, "PEM file of extra trusted CAs", "fetch", host=True),
+    _s("verify", True, v.read_bool, "verify TLS certificates (false is loud)", "fetch", host=True),
+    _s("email", None, v.read_email, "contact address sent as the From: header", "fetch"),
+    _s("allow_private", False, v.read_bool, "let redirects reach private addresses", "fetch"),
+    # -- text: how a body becomes snapshot text
+    _s("select", (), v.read_selectors, "CSS selectors of the content watched", "text", "source"),
+    _s(
+        "exclude", (), v.read_selectors, "CSS selectors removed before extraction", "text", "source"
+    ),
+    _s("ignore", (), v.read_patterns, "regexes of volatile text removed", "text", "source"),
+    _s(
+        "encoding",
+        None,
+        v.read_encoding,
+        "charset forced over headers and <meta>",
+        "text",
+        "source",
+    ),
+    _s("format", "auto", v.read_format, "auto, html, pdf, text or json", "text", "source"),
+    _s(
+        "min_size_ratio",
+        0.3,
+        v.read_ratio,
+        "text smaller than this share of the last is an error",
+        "text",
+    ),
+    # -- signal: what counts as a change, and how much it matters
+    _s(
+        "minor",
+        (),
+        v.read_patterns,
+        "regexes of lines whose changes are at most minor",
+        "signal",
+        "source",
+    ),
+    _s(
+        "structure", None, v.read_structure, "law: changes reported per article", "signal", "source"
+    ),
+    _s(
+        "confirm",
+        0,
+        v.read_count,
+        "fetches that must agree before a change is stored",
+        "signal",
+        "source",
+    ),
+    _s(
+        "confirm_delay",
+        timedelta(seconds=30),
+        v.read_pause,
+        "wait between those fetches",
+        "signal",
+        "source",
+    ),
+    # -- cadence: how often a source is checked, how long it may fail
+    _s("interval", timedelta(days=1), v.read_duration, "how often a source is checked", "cadence"),
+    _s(
+        "schedule", None, v.read_cron, "crontab expression instead of interval", "cadence", "source"
+    ),
+    _s("timezone", "Europe/Moscow", v.read_timezone, "time zone of cron schedules", "cadence"),
+    _s("fail_after", 3, v.read_positive_int, "consecutive failures before 'broken'", "cadence"),
+    _s(
+        "max_age",
+        timedelta(days=7),
+        v.read_duration,
+        "age of the last good check that is stale",
+        "cadence",
+    ),
+    # -- about: what editors and maintainers read
+    _s("notes", "", v.read_str, "free text for maintainers", "about", "source"),
+    # -- run: one value for the whole run, under defaults: only
+    _s("concurrency", 16, v.read_positive_int, "concurrent requests overall", "run", "run"),
+    _s(
+        "workers",
+        "auto",
+        v.read_workers,
+        "processes that extract text beside the fetching one",
+        "run",
+        "run",
+    ),
+    # -- guide: defaults of a guide's own settings
+    _s(
+        "review_every",
+        timedelta(days=90),
+        v.read_duration,
+        "how often a guide is signed off",
+        "guide",
+        "guide",
+    ),
+)
+
+BY_NAME: Mapping[str, Setting] = MappingProxyType({s.name: s for s in SETTINGS})
+DEFAULTS_KEYS = tuple(s.name for s in SETTINGS if s.scope in ("run", "inherited"))
+INHERITED = tuple(s.name for s in SETTINGS if s.scope == "inherited")
+PER_SOURCE = tuple(s.name for s in SETTINGS if s.scope in ("inherited", "source"))
+HOST_KEYS = tuple(s.name for s in SETTINGS if s.host)
+
+
+def default(name: str) -> Any:
+    """The default of one setting."""
+    return BY_NAME[name].default
+
+
+def make_defaults(values: Mapping[str, Any]) -> Defaults:
+    """The ``defaults:`` section: ``values`` over the table's defaults."""
+    return Defaults(**{name: values.get(name, default(name)) for name in DEFAULTS_KEYS})
+
+
+def make_source(id: str, url: str, title: str, *, line: int = 0, **values: Any) -> Source:
+    """A source from its own ``values``, every other setting at the table's default.
+
+    The loader passes the values a source inherits too; tests and tools may
+    call it with only what matters to them.
+    """
+    unknown = set(values) - set(PER_SOURCE)
+    if unknown:
+        raise TypeError(f"unknown source settings: {', '.join(sorted(unknown))}")
+    merged = {name: values.get(name, default(name)) for name in PER_SOURCE}
+
+    def group(name: Group) -> dict[str, Any]:
+        return {s.name: merged[s.name] for s in SETTINGS if s.group == name and s.name in merged}
+
+    return Source(
+        id=id,
+        url=url,
+        title=title,
+        fetch=FetchPolicy(**group("fetch")),
+        text=TextRules(**group("text")),
+        signal=SignalRules(**group("signal")),
+        cadence=Cadence(**group("cadence")),
+        notes=merged["notes"],
+        line=line,
+    )

@@ -1,0 +1,141 @@
+"""Failures in words: where httpx's and the transport's exceptions enter the error tree.
+
+Every exception raised on the wire is translated here, and only here, into
+the :mod:`watcher.errors` tree, with the problem said in words and a hint
+of what to do; whether it is worth a retry is marked on the error
+(:func:`transient`).
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from datetime import timedelta
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+import httpx
+
+from watcher.errors import FetchError, HTTPStatusError, NetworkError, TimeoutError_, TooLargeError
+
+GONE_STATUSES = frozenset({404, 410})
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+_DNS_MARKERS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "getaddrinfo failed",
+    "no address associated",
+    "name resolution",
+)
+
+
+def transient(error: FetchError) -> FetchError:
+    """Mark ``error`` as worth a retry."""
+    error.transient = True
+    return error
+
+
+def status_error(response: httpx.Response, retry_after: float | None) -> HTTPStatusError:
+    """An error status as an :class:`HTTPStatusError`; 408/429/5xx are transient."""
+    status = response.status_code
+    reason = response.reason_phrase or ""
+    hint = None
+    if status in GONE_STATUSES:
+        message = f"gone: HTTP {status} {reason}".rstrip()
+        hint = "the page was removed or moved; find its new address"
+    else:
+        message = f"HTTP {status} {reason}".rstrip()
+    error = HTTPStatusError(message, url=str(response.url), status=status, hint=hint)
+    error.headers = MappingProxyType({k.lower(): v for k, v in response.headers.items()})
+    if status in RETRY_STATUSES:
+        error.retry_after = retry_after
+        transient(error)
+    return error
+
+
+def too_large(url: str, size: int, limit: int) -> TooLargeError:
+    return TooLargeError(
+        f"response larger than max_size ({size} > {limit} bytes, after decompression)",
+        url=url,
+        hint="raise `max_size` for this source if the page is really this big",
+    )
+
+
+def timed_out(url: str, limit: timedelta) -> TimeoutError_:
+    return TimeoutError_(
+        f"no complete answer within {seconds(limit)}",
+        url=url,
+        hint="the site is slow or unreachable; raise `timeout` if it is just slow",
+    )
+
+
+def network_error(exc: httpx.HTTPError, url: str) -> FetchError:
+    """Say in words what went wrong on the wire; mark what is worth a retry.
+
+    The cause decides, not the exception's type: a TLS, DNS or refusal
+    problem is named as such whichever httpx class the transport raised.
+    """
+    cert = find_cause(exc, ssl.SSLCertVerificationError)
+    if cert is not None:
+        return NetworkError(
+            f"TLS certificate not trusted: {_cert_problem(cert)}",
+            url=url,
+            hint="if the site uses the Russian national root CA, configure `ca_bundle`",
+        )
+    if find_cause(exc, ssl.SSLError) is not None:
+        return NetworkError(f"TLS handshake failed: {exc}", url=url)
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if any(marker in lowered for marker in _DNS_MARKERS):
+        return _dns_failure(url)
+    if "refused" in lowered or find_cause(exc, ConnectionRefusedError):
+        return transient(NetworkError("connection refused", url=url))
+    if find_cause(exc, socket.gaierror):
+        return _dns_failure(url)
+    if isinstance(exc, httpx.TimeoutException) or find_cause(exc, TimeoutError):
+        # Checked after DNS and refusals: the aiohttp transport reports those as
+        # connect timeouts, and they are neither slow nor worth the same retry.
+        return transient(TimeoutError_(f"timed out ({type(exc).__name__})", url=url))
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return transient(NetworkError(f"the server broke the protocol: {text}", url=url))
+    if isinstance(exc, httpx.ReadError):
+        return transient(NetworkError(f"connection reset while reading: {text}", url=url))
+    return transient(NetworkError(f"network error: {text}", url=url))
+
+
+def _dns_failure(url: str) -> NetworkError:
+    host = urlsplit(url).hostname or url
+    return NetworkError(
+        f"DNS lookup failed for {host}",
+        url=url,
+        hint="check the host name, or the machine's network and resolver",
+    )
+
+
+def find_cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` in ``exc``'s chain of causes, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _cert_problem(error: BaseException) -> str:
+    message = getattr(error, "verify_message", None) or str(error)
+    if "unable to get local issuer" in message or "self-signed certificate in" in message:
+        return "unknown issuer"
+    if "expired" in message:
+        return "certificate expired"
+    if "hostname mismatch" in message or "doesn't match" in message:
+        return "certificate does not match the host name"
+    return str(message)
+
+
+def seconds(delta: timedelta) -> str:
+    return f"{delta.total_seconds():g}s"
