@@ -26,8 +26,9 @@ from tests.webserver import Page, WebSite
 from watcher.check.run import run_check
 from watcher.guides.review import sign_off
 from watcher.project import Project
-from watcher.report.digest import DISMISSED, OPEN, Digest, build_digest, load_history
+from watcher.report.digest import build_digest, load_history
 from watcher.report.jsondoc import schema_path, to_json
+from watcher.report.model import DISMISSED, OPEN, Digest
 from watcher.report.render import Renderer, md_code, md_text
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

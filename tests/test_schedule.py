@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import write_config
-from watcher.config import load_config, make_source
+from watcher.config import Source, load_config, make_source
 from watcher.config.model import ReportJob
 from watcher.daemon.service import plan
 from watcher.errors import ConfigError

@@ -9,11 +9,10 @@ import click
 
 from watcher.changes.significance import SEVERITIES
 from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
-from watcher.errors import UsageError
-from watcher.notify import mail as notify
+from watcher.notify.digests import mail_digest
 from watcher.project import Project
-from watcher.report.digest import Digest, build_digest, load_history
-from watcher.report.output import FORMATS, load_state, parse_formats, period_start, write_report
+from watcher.report.model import Digest
+from watcher.report.output import FORMATS, parse_formats, write_digest
 from watcher.report.render import Renderer
 from watcher.store import project_lock
 
@@ -74,20 +73,15 @@ def report(
     """
     project = ctx.project
     chosen = parse_formats(formats)
-    out_dir = out if out is not None else project.reports_dir
-    until = now_or(at)
-    renderer = Renderer(project.config.reports.templates)
     with project_lock(project.root, "report", wait=wait):
-        start = period_start(_since(since), load_state(out_dir), until)
-        history = load_history(project)
-        digest = build_digest(history, start, until, generated=until, min_severity=min_severity)
-        titles = {g.id: g.title for g in project.config.guides}
-        written = write_report(digest, renderer, out_dir, chosen, titles)
-    click.echo(f"digest for {start:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC:")
-    for path in written:
+        written = write_digest(
+            project, chosen, now_or(at), since=_since(since), out_dir=out, min_severity=min_severity
+        )
+    click.echo(f"digest for {written.since:%Y-%m-%d %H:%M} – {written.until:%Y-%m-%d %H:%M} UTC:")
+    for path in written.paths:
         click.echo(f"  {path}")
     if email:
-        _email(project, digest, renderer, always)
+        _email(project, written.digest, written.renderer, always)
 
 
 def _since(text: str | None) -> datetime | str | None:
@@ -104,18 +98,8 @@ def _since(text: str | None) -> datetime | str | None:
 
 
 def _email(project: Project, digest: Digest, renderer: Renderer, always: bool) -> None:
-    settings = project.config.notify
-    if settings is None:
-        raise UsageError(
-            "--email needs a notify: section in sources.yaml", hint="see Digests in README.md"
-        )
-
-    def render(part: Digest, audience: str) -> tuple[str, str]:
-        return renderer.html(part, audience), renderer.markdown(part, audience)
-
-    mails = notify.compose(project.config, digest, render, always=always)
-    sent = notify.send(settings, mails)
-    if not sent:
+    mails = mail_digest(project.config, digest, renderer, always=always)
+    if not mails:
         click.echo("email: nothing needs attention, nothing sent (--always sends anyway)")
     for mail in mails:
         click.echo(f"email: sent to {', '.join(mail.to)}: {mail.subject}")

@@ -42,8 +42,9 @@ from watcher.config.model import Config
 from watcher.errors import LockedError, NotifyError, WatcherError
 from watcher.log import event
 from watcher.notify import alerts
+from watcher.notify.digests import run_job
 from watcher.project import Project
-from watcher.report.scheduled import last_digest, run_job
+from watcher.report.output import last_digest
 from watcher.results import Clock, RunResult, SourceResult, utcnow
 from watcher.schedule import Timer, Timers, due_sources, first_run, report_timer, source_timer
 from watcher.state import SourceState

@@ -12,12 +12,30 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from watcher.config.model import Guide
+from watcher.config.model import Config, Guide
 from watcher.errors import UsageError
 from watcher.guides.freshness import source_verdict
-from watcher.project import Project
 from watcher.state import DISMISS, REVIEW, ReviewEntry
+from watcher.store import Journal, SnapshotStore
+from watcher.store.reviews import ReviewStore
+
+
+class Project(Protocol):
+    """What a sign-off reads and writes (a :class:`watcher.project.Project`)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> SnapshotStore: ...
+
+    @property
+    def reviews(self) -> ReviewStore: ...
+
+    @property
+    def journal(self) -> Journal: ...
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 
 from watcher.config.model import Config, Notify, SmtpSettings
 from watcher.errors import NotifyError, UsageError
-from watcher.report.digest import Digest
+from watcher.report.model import Digest
 
 SMTP_TIMEOUT = 30.0
 

@@ -28,24 +28,13 @@ Sections, in the order every format shows them:
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
-from watcher.changes.assessment import assess_versions, rank
-from watcher.changes.diff import diff_texts
-from watcher.changes.facts import (
-    FACT_KINDS,
-    NAMED_KINDS,
-    ChangedFact,
-    Fact,
-    changed_facts,
-    mark_ops,
-)
+from watcher.changes.assessment import rank
 from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
 from watcher.guides.freshness import (
@@ -60,313 +49,30 @@ from watcher.guides.freshness import (
     all_verdicts,
 )
 from watcher.project import Project
-from watcher.results import ClaimResult, DiffStats, Hunk, Line, WordOp
-from watcher.state import DISMISS, GuideReviews, ReviewEntry, SourceState
-
-DIGEST_SCHEMA = "watcher.digest/1"
-ATTENTION_ORDER = (NEEDS_REVIEW, BROKEN, UNVERIFIED, OVERDUE)
-"""The order of the "needs you" groups: the editor's own work first."""
-CONTEXT_LINES = 2
-MAX_DIFF_LINES = 200
-"""Diff lines kept per change; the rest is counted in ``omitted_lines``."""
-TEMPLATE_MIN_SOURCES = 3
-"""Sources of one host with the same change that make it a "site template changed" item."""
-
-OPEN = "open"
-DISMISSED = "dismissed"
-
-
-class VersionReader(Protocol):
-    """Reads version texts: ``(source id, hash) -> text`` (the snapshot store)."""
-
-    def read_version(self, source_id: str, content_hash: str) -> str: ...
-
-
-# ---------------------------------------------------------------- the model
-
-
-@dataclass(frozen=True)
-class GuideInfo:
-    """A guide as the digest names it."""
-
-    id: str
-    title: str
-    url: str
-    owner: str
-    state: str
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """A source as the digest names it; ``url`` is the configured one."""
-
-    id: str
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Piece:
-    """Part of a diff line: ``equal``, ``delete`` or ``insert`` text."""
-
-    op: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Span:
-    """Consecutive pieces of a line, inside one changed fact (``fact`` kind) or not."""
-
-    fact: str | None
-    pieces: tuple[Piece, ...]
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    """One line: ``' '`` unchanged, ``'-'`` removed, ``'+'`` added."""
-
-    tag: str
-    spans: tuple[Span, ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(p.text for s in self.spans for p in s.pieces)
-
-    @property
-    def whole(self) -> bool:
-        """The whole line was removed or added (no counterpart to compare words with)."""
-        return self.tag != " " and all(p.op != "equal" for s in self.spans for p in s.pieces)
-
-
-@dataclass(frozen=True)
-class DiffBlock:
-    """A hunk, with the unchanged lines skipped before it."""
-
-    skipped_before: int
-    old_start: int
-    new_start: int
-    lines: tuple[DiffLine, ...]
-
-
-@dataclass(frozen=True)
-class Signoff:
-    """A review or dismissal recorded by an editor."""
-
-    guide: str
-    kind: str
-    by: str
-    note: str
-    at: datetime
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ChangeItem:
-    """One changed source of one guide, from the pinned version to the new one."""
-
-    guide: str
-    source: SourceInfo
-    status: str
-    old_hash: str
-    new_hash: str
-    pinned: str
-    detected: datetime | None
-    new_in_period: bool
-    versions_since_pin: int
-    stats: DiffStats
-    facts: tuple[ChangedFact, ...]
-    blocks: tuple[DiffBlock, ...]
-    skipped_after: int
-    omitted_lines: int
-    dismissal: Signoff | None = None
-    severity: str | None = None
-    reasons: tuple[str, ...] = ()
-    claims: tuple[ClaimResult, ...] = ()
-    law: tuple[str, ...] = ()
-
-    @property
-    def claim_problem(self) -> bool:
-        """A claim of the guide is modified or missing in this change."""
-        return any(not claim.ok for claim in self.claims)
-
-    @property
-    def signature(self) -> tuple[tuple[str, str], ...]:
-        """The changed lines alone: equal for the same edit on different pages."""
-        lines = [(line.tag, line.text) for b in self.blocks for line in b.lines if line.tag != " "]
-        return (*lines, ("omitted", str(self.omitted_lines)))
-
-    @property
-    def entry_id(self) -> str:
-        """Stable across runs: the same change of the same guide keeps its id."""
-        return f"{self.guide}/{self.source.id}/{self.old_hash}..{self.new_hash}"
-
-    @property
-    def command(self) -> str:
-        return f"watcher diff {self.source.id} --from {self.old_hash} --to {self.new_hash}"
-
-
-@dataclass(frozen=True)
-class TemplateItem:
-    """One change made identically on many sources of one host: the site's template.
-
-    ``items`` are the per-guide changes grouped here; the diff is shown once.
-    """
-
-    host: str
-    items: tuple[ChangeItem, ...]
-
-    @property
-    def change(self) -> ChangeItem:
-        return self.items[0]
-
-    @property
-    def sources(self) -> tuple[SourceInfo, ...]:
-        return tuple(dict.fromkeys(item.source for item in self.items))
-
-    @property
-    def guides(self) -> tuple[str, ...]:
-        return tuple(sorted({item.guide for item in self.items}))
-
-
-@dataclass(frozen=True)
-class Attention:
-    """A guide that needs someone, and the one thing to do."""
-
-    guide: GuideInfo
-    state: str
-    since: datetime | None
-    action: str
-    command: str | None
-    reasons: tuple[str, ...]
-    severity: str | None = None
-    claim_problem: bool = False
-
-
-@dataclass(frozen=True)
-class GuideSection:
-    """The changes of one guide."""
-
-    guide: GuideInfo
-    changes: tuple[ChangeItem, ...]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One fetch attempt from the journal (optional detail)."""
-
-    at: datetime
-    outcome: str
-    status: int | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class HealthItem:
-    """A source with a fetching problem or a moved address."""
-
-    source: SourceInfo
-    problem: str
-    failures: int
-    fail_after: int
-    failing_since: datetime | None
-    last_error: str | None
-    last_success: datetime | None
-    moved_to: str | None
-    guides: tuple[str, ...]
-    attempts: tuple[Attempt, ...] = ()
-
-
-@dataclass(frozen=True)
-class QuietItem:
-    """A source checked with nothing to review."""
-
-    source: SourceInfo
-    last_success: datetime | None
-    last_change: datetime | None
-    guides: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Counts:
-    """Footer numbers."""
-
-    guides: tuple[tuple[str, int], ...]
-    sources: int
-    open_changes: int
-    new_changes: int
-    dismissed: int
-    signoffs: int
-    failing: int
-    moved: int
-    quiet: int
-    below_severity: int = 0
-    templates: int = 0
-
-
-@dataclass(frozen=True)
-class Digest:
-    """Everything one digest shows, in display order."""
-
-    generated: datetime
-    since: datetime
-    until: datetime
-    attention: tuple[Attention, ...]
-    fresh_guides: tuple[GuideInfo, ...]
-    guides: tuple[GuideSection, ...]
-    signoffs: tuple[Signoff, ...]
-    health: tuple[HealthItem, ...]
-    quiet: tuple[QuietItem, ...]
-    counts: Counts
-    schema: str = field(default=DIGEST_SCHEMA)
-    templates: tuple[TemplateItem, ...] = ()
-    min_severity: str | None = None
-
-    @property
-    def needs_attention(self) -> bool:
-        """Anything to act on: a guide needing someone, or a source problem."""
-        return bool(self.attention or self.health)
-
-    @property
-    def changes(self) -> tuple[ChangeItem, ...]:
-        """Every change item, those grouped as site template changes included."""
-        grouped = tuple(item for template in self.templates for item in template.items)
-        return tuple(item for section in self.guides for item in section.changes) + grouped
-
-    def for_guides(self, guide_ids: Iterable[str]) -> Digest:
-        """The digest narrowed to some guides (an owner's mail); no source health."""
-        wanted = set(guide_ids)
-        return replace(
-            self,
-            attention=tuple(a for a in self.attention if a.guide.id in wanted),
-            fresh_guides=tuple(g for g in self.fresh_guides if g.id in wanted),
-            guides=tuple(s for s in self.guides if s.guide.id in wanted),
-            templates=tuple(
-                replace(t, items=items)
-                for t in self.templates
-                if (items := tuple(i for i in t.items if i.guide in wanted))
-            ),
-            signoffs=tuple(s for s in self.signoffs if s.guide in wanted),
-            health=(),
-            quiet=tuple(q for q in self.quiet if wanted.intersection(q.guides)),
-        )
-
-    def health_only(self) -> Digest:
-        """The digest for maintainers: source health and coverage only."""
-        return replace(self, attention=(), fresh_guides=(), guides=(), templates=(), signoffs=())
-
+from watcher.report.changes import guide_section
+from watcher.report.model import (
+    ATTENTION_ORDER,
+    DISMISSED,
+    OPEN,
+    TEMPLATE_MIN_SOURCES,
+    Attempt,
+    Attention,
+    ChangeItem,
+    Counts,
+    Digest,
+    GuideInfo,
+    GuideSection,
+    HealthItem,
+    History,
+    QuietItem,
+    Signoff,
+    SourceInfo,
+    TemplateItem,
+    day,
+)
+from watcher.state import GuideReviews, SourceState
 
 # ---------------------------------------------------------------- building
-
-
-@dataclass(frozen=True)
-class History:
-    """The committed inputs of a digest, as read from the project."""
-
-    config: Config
-    states: Mapping[str, SourceState]
-    reviews: Mapping[str, GuideReviews]
-    versions: VersionReader
-    attempts: Mapping[str, Sequence[Attempt]] = field(default_factory=dict)
 
 
 def build_digest(
@@ -388,7 +94,7 @@ def build_digest(
     }
     infos = {g.id: _guide_info(g, verdicts[g.id]) for g in config.guides}
     every = [
-        _guide_section(history, guide, infos[guide.id], verdicts[guide.id], since, until)
+        guide_section(history, guide, infos[guide.id], verdicts[guide.id], since, until)
         for guide in config.guides
     ]
     shown, below = _at_least(every, min_severity)
@@ -475,14 +181,6 @@ def _guide_info(guide: Guide, verdict: GuideVerdict) -> GuideInfo:
     return GuideInfo(guide.id, guide.title, guide.url, guide.owner, verdict.state)
 
 
-def _source_info(source: Source) -> SourceInfo:
-    return SourceInfo(source.id, source.title, source.url)
-
-
-def _state(history: History, source_id: str) -> SourceState:
-    return history.states.get(source_id) or SourceState(source=source_id)
-
-
 # -- attention ---------------------------------------------------------------
 
 
@@ -550,15 +248,15 @@ def _reason_text(
     title = titles.get(verdict.source, verdict.source)
     state = states.get(verdict.source) or SourceState(source=verdict.source)
     if verdict.broken:
-        return f"{title}: cannot be fetched since {_day(state.failing_since)}"
+        return f"{title}: cannot be fetched since {day(state.failing_since)}"
     if verdict.changed:
         severity = verdict.assessment.severity if verdict.assessment else None
-        return f"{title}: changed {_day(verdict.changed_since)}" + (
+        return f"{title}: changed {day(verdict.changed_since)}" + (
             f" ({severity})" if severity else ""
         )
     if state.last_success is None:
         return f"{title}: never checked successfully"
-    return f"{title}: last checked successfully {_day(state.last_success)}"
+    return f"{title}: last checked successfully {day(state.last_success)}"
 
 
 def _since(
@@ -603,245 +301,14 @@ def _action(verdict: GuideVerdict, guide: Guide) -> tuple[str, str | None]:
     return "Re-read the guide against its sources, then sign it off.", review
 
 
-# -- changes -------------------------------------------------------------------
-
-
-def _guide_section(
-    history: History,
-    guide: Guide,
-    info: GuideInfo,
-    verdict: GuideVerdict,
-    since: datetime,
-    until: datetime,
-) -> GuideSection:
-    items: list[ChangeItem] = []
-    for sv in verdict.changed_sources:
-        state = _state(history, sv.source)
-        items.append(
-            _change_item(
-                history,
-                guide.id,
-                history.config.source(sv.source),
-                state,
-                (sv.pinned or "", sv.current or ""),
-                _pin_words(sv),
-                since,
-                None,
-            )
-        )
-    items.extend(_dismissed_items(history, guide, since, until))
-    items.sort(
-        key=lambda i: (
-            i.status != OPEN,
-            not i.claim_problem,
-            -rank(i.severity),
-            i.source.id,
-            i.detected or since,
-            i.new_hash,
-        )
-    )
-    return GuideSection(info, tuple(items))
-
-
-def _pin_words(verdict: SourceVerdict) -> str:
-    if verdict.baseline_pin:
-        return f"the first version seen, {_day(verdict.pin_at)} (no editor has reviewed it yet)"
-    how = "dismissed" if verdict.pin_kind == DISMISS else "reviewed"
-    return f"the version {how} by {verdict.pin_by} on {_day(verdict.pin_at)}"
-
-
-def _dismissed_items(
-    history: History, guide: Guide, since: datetime, until: datetime
-) -> list[ChangeItem]:
-    reviews = history.reviews.get(guide.id) or GuideReviews(guide.id)
-    items: list[ChangeItem] = []
-    for index, entry in enumerate(reviews.entries):
-        if entry.kind != DISMISS or not since <= entry.at <= until:
-            continue
-        for source_id, pinned in sorted(entry.sources.items()):
-            if source_id not in guide.source_ids:
-                continue
-            state = _state(history, source_id)
-            before = _pin_before(reviews.entries[:index], source_id, state)
-            hashes = (state.resolve(before or ""), state.resolve(pinned))
-            if before is None or hashes[0] == hashes[1]:
-                continue
-            signoff = _signoff(guide.id, entry)
-            words = "the version before the dismissed change"
-            item = _change_item(
-                history,
-                guide.id,
-                history.config.source(source_id),
-                state,
-                hashes,
-                words,
-                since,
-                signoff,
-            )
-            items.append(item)
-    return items
-
-
-def _pin_before(entries: Sequence[ReviewEntry], source_id: str, state: SourceState) -> str | None:
-    for entry in reversed(entries):
-        if source_id in entry.sources:
-            return entry.sources[source_id]
-    return state.baseline
-
-
-def _change_item(
-    history: History,
-    guide_id: str,
-    source: Source,
-    state: SourceState,
-    hashes: tuple[str, str],
-    pinned: str,
-    since: datetime,
-    dismissal: Signoff | None,
-) -> ChangeItem:
-    old_hash, new_hash = hashes
-    old = history.versions.read_version(source.id, old_hash)
-    new = history.versions.read_version(source.id, new_hash)
-    diff = diff_texts(old, new, context=CONTEXT_LINES)
-    blocks, skipped_after, omitted = _blocks(diff.hunks, len(old.split("\n")) if old else 0)
-    detected = _detected(state, old_hash, new_hash)
-    claims = history.config.claims(guide_id, source.id)
-    texts = {old_hash: old, new_hash: new}
-    assessment = assess_versions(
-        source.id, source.signal, old_hash, new_hash, claims, texts.__getitem__
-    )
-    return ChangeItem(
-        guide=guide_id,
-        source=_source_info(source),
-        status=DISMISSED if dismissal else OPEN,
-        old_hash=old_hash,
-        new_hash=new_hash,
-        pinned=pinned,
-        detected=detected,
-        new_in_period=detected is not None and detected >= since,
-        versions_since_pin=_versions_between(state, old_hash, new_hash),
-        stats=diff.stats,
-        facts=_facts(diff.hunks),
-        blocks=blocks,
-        skipped_after=skipped_after,
-        omitted_lines=omitted,
-        dismissal=dismissal,
-        severity=assessment.severity,
-        reasons=assessment.reasons,
-        claims=assessment.claims,
-        law=assessment.law,
-    )
-
-
-def _positions(state: SourceState, content_hash: str) -> list[int]:
-    return [i for i, v in enumerate(state.versions) if v.hash == content_hash]
-
-
-def _detected(state: SourceState, old_hash: str, new_hash: str) -> datetime | None:
-    """When the first version after the old one was seen."""
-    old_at = _positions(state, old_hash)
-    new_at = _positions(state, new_hash)
-    if not new_at:
-        return None
-    start = old_at[-1] + 1 if old_at and old_at[-1] < new_at[-1] else new_at[-1]
-    return state.versions[start].seen
-
-
-def _versions_between(state: SourceState, old_hash: str, new_hash: str) -> int:
-    """Versions stored after the old one, up to and including the new one."""
-    old_at, new_at = _positions(state, old_hash), _positions(state, new_hash)
-    if not old_at or not new_at or new_at[-1] <= old_at[-1]:
-        return 1
-    return new_at[-1] - old_at[-1]
-
-
-def _blocks(hunks: Sequence[Hunk], old_lines: int) -> tuple[tuple[DiffBlock, ...], int, int]:
-    blocks: list[DiffBlock] = []
-    position = 0
-    budget = MAX_DIFF_LINES
-    omitted = 0
-    for hunk in hunks:
-        start = hunk.old_start - 1 if hunk.old_count else hunk.old_start
-        lines = tuple(_diff_line(line) for line in hunk.lines)
-        kept, budget = lines[:budget], max(0, budget - len(lines))
-        omitted += len(lines) - len(kept)
-        if kept:
-            blocks.append(DiffBlock(start - position, hunk.old_start, hunk.new_start, kept))
-        position = start + hunk.old_count
-    return tuple(blocks), max(0, old_lines - position), omitted
-
-
-def _line_words(line: Line) -> tuple[WordOp, ...]:
-    if line.words:
-        return line.words
-    op = {"-": "delete", "+": "insert"}.get(line.tag, "equal")
-    return (WordOp(op, line.text),)
-
-
-def _diff_line(line: Line) -> DiffLine:
-    """Spans of a line: changed facts grouped, so they can be marked as one."""
-    if line.tag == " ":
-        return DiffLine(line.tag, (Span(None, (Piece("equal", line.text),)),))
-    change = "delete" if line.tag == "-" else "insert"
-    spans: list[Span] = []
-    last: Fact | None = None
-    kinds = NAMED_KINDS if not line.words else FACT_KINDS
-    for piece in mark_ops(_line_words(line), change, kinds):
-        if spans and piece.fact is not None and piece.fact == last:
-            spans[-1] = Span(spans[-1].fact, (*spans[-1].pieces, Piece(piece.op, piece.text)))
-        else:
-            spans.append(
-                Span(piece.fact.kind if piece.fact else None, (Piece(piece.op, piece.text),))
-            )
-        last = piece.fact
-    return DiffLine(line.tag, tuple(spans))
-
-
-def _facts(hunks: Sequence[Hunk]) -> tuple[ChangedFact, ...]:
-    found: list[ChangedFact] = []
-    for hunk in hunks:
-        removed = [line for line in hunk.lines if line.tag == "-"]
-        added = [line for line in hunk.lines if line.tag == "+"]
-        paired_old = [line for line in removed if line.words]
-        paired_new = [line for line in added if line.words]
-        for old, new in zip(paired_old, paired_new, strict=False):
-            found.extend(changed_facts(old.words, new.words))
-        for line in removed:
-            if not line.words:
-                found.extend(changed_facts(_line_words(line), (), NAMED_KINDS))
-        for line in added:
-            if not line.words:
-                found.extend(changed_facts((), _line_words(line), NAMED_KINDS))
-    unique: dict[tuple[str, str, str], ChangedFact] = {}
-    for fact in found:
-        unique.setdefault((fact.kind, _same_fact(fact.old), _same_fact(fact.new)), fact)
-    return tuple(unique.values())
-
-
-def _same_fact(text: str | None) -> str:
-    """Spellings of one fact compare equal: ``8 (800) 555-01-23`` == ``+78005550123``."""
-    if text is None:
-        return ""
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 11 and digits[0] in "78":
-        return "7" + digits[1:]
-    return " ".join(text.split()).lower()
-
-
 # -- sign-offs, health, quiet, counts ------------------------------------------
-
-
-def _signoff(guide_id: str, entry: ReviewEntry) -> Signoff:
-    return Signoff(
-        guide_id, entry.kind, entry.by, entry.note, entry.at, tuple(sorted(entry.sources))
-    )
 
 
 def _signoffs(
     reviews: Mapping[str, GuideReviews], since: datetime, until: datetime
 ) -> tuple[Signoff, ...]:
     found = [
-        _signoff(guide_id, entry)
+        Signoff.of(guide_id, entry)
         for guide_id, history in reviews.items()
         for entry in history.entries
         if since <= entry.at <= until
@@ -852,7 +319,7 @@ def _signoffs(
 def _health(history: History, since: datetime, until: datetime) -> tuple[HealthItem, ...]:
     items = []
     for source in sorted(history.config.sources, key=lambda s: s.id):
-        state = _state(history, source.id)
+        state = history.state(source.id)
         problem = _problem(source, state)
         if problem is None:
             continue
@@ -860,7 +327,7 @@ def _health(history: History, since: datetime, until: datetime) -> tuple[HealthI
         attempts = tuple(a for a in history.attempts.get(source.id, ()) if since <= a.at <= until)
         items.append(
             HealthItem(
-                source=_source_info(source),
+                source=SourceInfo.of(source),
                 problem=problem,
                 failures=state.consecutive_failures,
                 fail_after=source.cadence.fail_after,
@@ -894,12 +361,12 @@ def _quiet(
     busy = {c.source.id for s in sections for c in s.changes} | {h.source.id for h in health}
     items = []
     for source in sorted(history.config.sources, key=lambda s: s.id):
-        state = _state(history, source.id)
+        state = history.state(source.id)
         if source.id in busy or state.last_success is None:
             continue
         last_change = state.versions[-1].seen if len(state.versions) > 1 else None
         guides = tuple(sorted(g.id for g in history.config.guides_citing(source.id)))
-        items.append(QuietItem(_source_info(source), state.last_success, last_change, guides))
+        items.append(QuietItem(SourceInfo.of(source), state.last_success, last_change, guides))
     return tuple(items)
 
 
@@ -924,10 +391,6 @@ def _counts(
         moved=sum(h.moved_to is not None for h in health),
         quiet=len(quiet),
     )
-
-
-def _day(moment: datetime | None) -> str:
-    return f"{moment:%d %b %Y}".lstrip("0") if moment else "never"
 
 
 # -- reading a project -----------------------------------------------------------

@@ -16,7 +16,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from watcher.report.digest import ChangeItem, Digest
+from watcher.report.model import ChangeItem, Digest
 
 SCHEMA_FILE = "digest-1.schema.json"
 

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from watcher.errors import StoreError, UsageError
+from watcher.project import Project
 from watcher.report import jsondoc
-from watcher.report.digest import DISMISSED, Digest
+from watcher.report.digest import build_digest, load_history
+from watcher.report.model import DISMISSED, Digest
 from watcher.report.render import Renderer, web_url
 from watcher.store import atomic_write, read_json, write_json
 
@@ -211,3 +213,43 @@ def _save_state(
         "feed": list(feed),
     }
     write_json(out_dir / STATE_FILE, data)
+
+
+@dataclass(frozen=True)
+class Written:
+    """One digest as written: the period, the digest, its renderer and the files."""
+
+    since: datetime
+    until: datetime
+    digest: Digest
+    renderer: Renderer
+    paths: tuple[Path, ...]
+
+
+def write_digest(
+    project: Project,
+    formats: Sequence[str],
+    until: datetime,
+    *,
+    since: datetime | str | None = "last",
+    out_dir: Path | None = None,
+    min_severity: str | None = None,
+) -> Written:
+    """Build the digest of ``since`` (a time, 'last' or None) .. ``until`` and write it.
+
+    The one way a digest is written, by ``watcher report`` and by the
+    scheduled digests of ``watcher run``; the caller holds the project lock.
+    """
+    out_dir = out_dir if out_dir is not None else project.reports_dir
+    renderer = Renderer(project.config.reports.templates)
+    start = period_start(since, load_state(out_dir), until)
+    history = load_history(project)
+    digest = build_digest(history, start, until, generated=until, min_severity=min_severity)
+    titles = {g.id: g.title for g in project.config.guides}
+    paths = write_report(digest, renderer, out_dir, formats, titles)
+    return Written(start, until, digest, renderer, tuple(paths))
+
+
+def last_digest(project: Project) -> datetime | None:
+    """The end of the previous digest in ``reports/``, if any."""
+    return load_state(project.reports_dir).last_until

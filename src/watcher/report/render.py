@@ -38,7 +38,7 @@ from jinja2 import (
 from watcher.changes import claims
 from watcher.changes.facts import FACT_LABELS
 from watcher.errors import ConfigError
-from watcher.report.digest import ChangeItem, Digest
+from watcher.report.model import ChangeItem, Digest
 
 MD_DIFF_LINES = 60
 """Diff lines per change in Markdown before the block is cut with a note."""

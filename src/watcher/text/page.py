@@ -1,0 +1,112 @@
+"""The page as the quality gate sees it: a verdict, and the response read cheaply.
+
+The page is read with regular expressions over its first :data:`SCAN_CHARS`
+characters (title, h1, forms, scripts, visible text), which is enough for
+the signatures of challenge and error pages (:mod:`watcher.text.signatures`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Kind = Literal[
+    "ok",
+    "blocked",
+    "login",
+    "soft-404",
+    "not-found",
+    "maintenance",
+    "http-error",
+    "home-redirect",
+    "shrunk",
+    "empty",
+]
+
+SCAN_CHARS: Final = 64 * 1024
+"""Only this many characters of a page are scanned: signatures sit at its top."""
+
+SMALL_TEXT: Final = 2000
+"""A page with less visible text than this is small: its phrases are its message."""
+
+TINY_TEXT: Final = 400
+"""Below this, a page is a bare widget (a captcha, a script that sets a cookie)."""
+
+MIN_PREVIOUS: Final = 500
+"""Shrinkage is judged only against a previous text at least this long."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer: ``kind`` is a stable word, ``reason`` says why in English."""
+
+    kind: Kind
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ok"
+
+
+OK: Final = Verdict("ok")
+
+
+# ---------------------------------------------------------------------------
+# the page, read cheaply
+
+
+@dataclass(frozen=True)
+class Page:
+    markup: str  # the scanned window, lowercased
+    heads: str  # title and h1 texts, one per line
+    text: str  # visible text of the window, spaces collapsed
+    complete: bool  # the whole page fits in the window
+
+    @property
+    def small(self) -> bool:
+        return self.complete and len(self.text) < SMALL_TEXT
+
+    @property
+    def tiny(self) -> bool:
+        return self.complete and len(self.text) < TINY_TEXT
+
+
+_INVISIBLE = re.compile(r"<(script|style|template|svg)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | re.I)
+
+
+def read_page(html_text: str) -> Page:
+    window = html_text[:SCAN_CHARS]
+    heads = [_plain(m) for m in _TITLE.findall(window) + _H1.findall(window)]
+    return Page(
+        markup=window.lower(),
+        heads="\n".join(heads),
+        text=_plain(_INVISIBLE.sub(" ", window)),
+        complete=len(html_text) <= SCAN_CHARS,
+    )
+
+
+def _plain(fragment: str) -> str:
+    """Tags dropped, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(_TAG.sub(" ", fragment)).split())
+
+
+# ---------------------------------------------------------------------------
+# the exchange
+
+
+@dataclass(frozen=True)
+class Exchange:
+    url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]  # keys lowercased
+    page: Page | None  # None when the body is not HTML
+
+
+Check = Callable[[Exchange], Verdict | None]
