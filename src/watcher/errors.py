@@ -37,6 +37,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Literal
+
+ErrorKind = Literal[
+    "error",
+    "fetch",
+    "network",
+    "timeout",
+    "http",
+    "too-large",
+    "redirect",
+    "robots",
+    "blocked",
+    "login",
+    "soft-404",
+    "not-found",
+    "maintenance",
+    "http-error",
+    "home-redirect",
+    "shrunk",
+    "js-shell",
+    "empty",
+    "decode",
+    "extract",
+    "selector",
+]
+"""The class of a source's failure: a stable word in state files, the database and JSON."""
 
 EXIT_OK = 0
 EXIT_POLICY = 1
@@ -133,7 +159,7 @@ class SourceError(WatcherError):
     ``redirect``, ``decode``, ``selector``, ``empty``).
     """
 
-    kind = "error"
+    kind: ErrorKind = "error"
 
     def __init__(
         self,
@@ -155,7 +181,7 @@ class FetchError(SourceError):
     errors, 408/429/5xx); ``retry_after`` is the server's Retry-After.
     """
 
-    kind = "fetch"
+    kind: ErrorKind = "fetch"
     transient = False
     retry_after: float | None = None
 
@@ -163,13 +189,13 @@ class FetchError(SourceError):
 class NetworkError(FetchError):
     """DNS failure, connection refused or reset, TLS failure."""
 
-    kind = "network"
+    kind: ErrorKind = "network"
 
 
 class TimeoutError_(FetchError):
     """Connect, read or total timeout."""
 
-    kind = "timeout"
+    kind: ErrorKind = "timeout"
 
 
 class HTTPStatusError(FetchError):
@@ -179,7 +205,7 @@ class HTTPStatusError(FetchError):
     headers, for the quality gate (a challenge page is often a 403 or 503).
     """
 
-    kind = "http"
+    kind: ErrorKind = "http"
     body: bytes = b""
     headers: Mapping[str, str] = MappingProxyType({})
 
@@ -187,19 +213,19 @@ class HTTPStatusError(FetchError):
 class TooLargeError(FetchError):
     """The body exceeded the configured ``max_size``."""
 
-    kind = "too-large"
+    kind: ErrorKind = "too-large"
 
 
 class RedirectError(FetchError):
     """Redirect loop, too many redirects, or a forbidden redirect target."""
 
-    kind = "redirect"
+    kind: ErrorKind = "redirect"
 
 
 class RobotsError(FetchError):
     """robots.txt disallows fetching the page (or could not be read)."""
 
-    kind = "robots"
+    kind: ErrorKind = "robots"
 
 
 class QualityError(SourceError):
@@ -209,7 +235,7 @@ class QualityError(SourceError):
     """
 
     def __init__(
-        self, kind: str, message: str, *, url: str | None = None, status: int | None = None
+        self, kind: ErrorKind, message: str, *, url: str | None = None, status: int | None = None
     ) -> None:
         super().__init__(message, url=url, status=status)
         self.kind = kind
@@ -218,22 +244,22 @@ class QualityError(SourceError):
 class DecodeError(SourceError):
     """The body could not be decoded as text."""
 
-    kind = "decode"
+    kind: ErrorKind = "decode"
 
 
 class ExtractError(SourceError):
     """The page gave no usable text."""
 
-    kind = "extract"
+    kind: ErrorKind = "extract"
 
 
 class SelectorError(ExtractError):
     """The source's ``select`` matched nothing on the page."""
 
-    kind = "selector"
+    kind: ErrorKind = "selector"
 
 
 class EmptyContentError(ExtractError):
     """The extracted text is empty."""
 
-    kind = "empty"
+    kind: ErrorKind = "empty"

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from watcher.errors import ErrorKind
+
 EMPTY_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 # ---------------------------------------------------------------- the clock
@@ -205,7 +207,7 @@ class SourceResult:
     final_url: str | None = None
     not_modified: bool = False
     duration_ms: int | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     error: str | None = None
     consecutive_failures: int = 0
     newly_failing: bool = False

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watcher.errors import ErrorKind
 from watcher.results import Outcome
 
 STATE_SCHEMA = 1
@@ -42,7 +43,7 @@ class CheckOutcome:
     outcome: Outcome
     status: int | None = None
     error: str | None = None
-    kind: str | None = None
+    kind: ErrorKind | None = None
 
 
 @dataclass

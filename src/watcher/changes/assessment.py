@@ -61,7 +61,7 @@ class Assessment:
         return claim_check.summary(self.claims) if self.claims else None
 
 
-def rank(severity: str | None) -> int:
+def rank(severity: Severity | None) -> int:
     """Order of severities, for sorting: -1 for none, then cosmetic, minor, major."""
     return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 

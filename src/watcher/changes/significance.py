@@ -80,7 +80,7 @@ class Significance:
     edition: str | None = None  # the new edition date of a legal text, if it changed
 
 
-def at_least(severity: str, minimum: str) -> bool:
+def at_least(severity: Severity, minimum: Severity) -> bool:
     """True when ``severity`` is ``minimum`` or more severe."""
     return SEVERITIES.index(severity) >= SEVERITIES.index(minimum)
 

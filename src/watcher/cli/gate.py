@@ -18,7 +18,7 @@ from watcher.errors import EXIT_POLICY, UsageError
 from watcher.guides import gate as ci
 from watcher.guides.review import SignOff, sign_off, sign_off_all
 from watcher.project import Project
-from watcher.results import utcnow
+from watcher.results import Severity, utcnow
 from watcher.store import project_lock
 
 
@@ -133,7 +133,8 @@ def ci_command(
             asyncio.run(run_check(project, project.config.sources))
     now = now_or(at)
     verdicts = project.verdicts(now)
-    result = ci.evaluate(project.config, verdicts, states_to_fail, now, min_severity)
+    minimum = Severity(min_severity) if min_severity else None
+    result = ci.evaluate(project.config, verdicts, states_to_fail, now, minimum)
     _print_ci(project, result, junit, as_json)
     if not result.passed:
         sys.exit(EXIT_POLICY)

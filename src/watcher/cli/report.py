@@ -14,6 +14,7 @@ from watcher.project import Project
 from watcher.report.model import Digest
 from watcher.report.output import FORMATS, parse_formats, write_digest
 from watcher.report.render import Renderer
+from watcher.results import Severity
 from watcher.store import project_lock
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -74,8 +75,9 @@ def report(
     project = ctx.project
     chosen = parse_formats(formats)
     with project_lock(project.root, "report", wait=wait):
+        minimum = Severity(min_severity) if min_severity else None
         written = write_digest(
-            project, chosen, now_or(at), since=_since(since), out_dir=out, min_severity=min_severity
+            project, chosen, now_or(at), since=_since(since), out_dir=out, min_severity=minimum
         )
     click.echo(f"digest for {written.since:%Y-%m-%d %H:%M} – {written.until:%Y-%m-%d %H:%M} UTC:")
     for path in written.paths:

@@ -30,21 +30,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from watcher.changes.assessment import Assessment, assess_versions, rank
 from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
+from watcher.results import Severity
 from watcher.state import DISMISS, GuideReviews, Pin, SourceState
 
-BROKEN = "broken"
-NEEDS_REVIEW = "needs review"
-UNVERIFIED = "unverified"
-OVERDUE = "overdue"
-FRESH = "fresh"
-UNREVIEWED = "unreviewed"
-MOVED = "moved"
-INSECURE = "insecure"
+
+class GuideState(StrEnum):
+    """A guide's state, most severe first; the last three only ever warn."""
+
+    BROKEN = "broken"
+    NEEDS_REVIEW = "needs review"
+    UNVERIFIED = "unverified"
+    OVERDUE = "overdue"
+    FRESH = "fresh"
+    UNREVIEWED = "unreviewed"
+    MOVED = "moved"
+    INSECURE = "insecure"
+
+
+BROKEN = GuideState.BROKEN
+NEEDS_REVIEW = GuideState.NEEDS_REVIEW
+UNVERIFIED = GuideState.UNVERIFIED
+OVERDUE = GuideState.OVERDUE
+FRESH = GuideState.FRESH
+UNREVIEWED = GuideState.UNREVIEWED
+MOVED = GuideState.MOVED
+INSECURE = GuideState.INSECURE
 
 SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
 CLAIMS = "claims"
@@ -65,11 +81,11 @@ class Reason:
     change was assessed; ``kind`` is :data:`CLAIMS` for a claim problem.
     """
 
-    state: str
+    state: GuideState
     source: str | None
     text: str
     action: str
-    severity: str | None = None
+    severity: Severity | None = None
     kind: str | None = None
 
 
@@ -105,7 +121,7 @@ class GuideVerdict:
     """The state of one guide and the reasons behind it."""
 
     guide: str
-    state: str
+    state: GuideState
     sources: tuple[SourceVerdict, ...]
     reasons: tuple[Reason, ...]
     last_signoff: datetime | None = None
@@ -124,7 +140,7 @@ class GuideVerdict:
         return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED, INSECURE))
 
     @property
-    def severity(self) -> str | None:
+    def severity(self) -> Severity | None:
         """The highest severity of the guide's needs-review reasons (None if unassessed)."""
         found = [r.severity for r in self.reasons if r.state == NEEDS_REVIEW and r.severity]
         return max(found, key=rank) if found else None
@@ -134,7 +150,7 @@ class GuideVerdict:
         """Claims of the guide modified or missing in their source."""
         return tuple(r for r in self.reasons if r.kind == CLAIMS)
 
-    def has(self, state: str) -> bool:
+    def has(self, state: GuideState) -> bool:
         """True if any reason of this kind applies (not only the overall state)."""
         if state == UNREVIEWED:
             return self.unreviewed
@@ -306,7 +322,7 @@ def _claims_reason(guide: Guide, verdict: SourceVerdict) -> Reason | None:
             f"the page never said it: correct the claim under guide {guide.id} in sources.yaml, "
             f"or the guide"
         )
-    return Reason(NEEDS_REVIEW, verdict.source, text, action, "major", CLAIMS)
+    return Reason(NEEDS_REVIEW, verdict.source, text, action, Severity.MAJOR, CLAIMS)
 
 
 def _pin_words(verdict: SourceVerdict) -> str:

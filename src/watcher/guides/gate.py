@@ -38,6 +38,7 @@ from watcher.guides.freshness import (
     GuideVerdict,
     Reason,
 )
+from watcher.results import Severity
 
 CI_SCHEMA = "watcher.ci/1"
 FAIL_ON_CHOICES = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED)
@@ -82,7 +83,7 @@ class CiResult:
     at: datetime
     fail_on: tuple[str, ...]
     guides: tuple[GuideOutcome, ...]
-    min_severity: str | None = None
+    min_severity: Severity | None = None
 
     @property
     def failed(self) -> tuple[GuideOutcome, ...]:
@@ -98,7 +99,7 @@ def evaluate(
     verdicts: Iterable[GuideVerdict],
     fail_on: tuple[str, ...],
     at: datetime,
-    min_severity: str | None = None,
+    min_severity: Severity | None = None,
 ) -> CiResult:
     """Apply ``fail_on`` (and ``min_severity`` to changes) to every guide's verdict."""
     guides = {g.id: g for g in config.guides}
@@ -110,7 +111,7 @@ def evaluate(
 
 
 def _outcome(
-    verdict: GuideVerdict, guide: Guide, fail_on: tuple[str, ...], min_severity: str | None
+    verdict: GuideVerdict, guide: Guide, fail_on: tuple[str, ...], min_severity: Severity | None
 ) -> GuideOutcome:
     reasons = list(verdict.reasons)
     if verdict.unreviewed:
@@ -120,7 +121,7 @@ def _outcome(
     return GuideOutcome(verdict, guide.title, guide.line, failures, warnings)
 
 
-def _severe(reason: Reason, min_severity: str | None) -> bool:
+def _severe(reason: Reason, min_severity: Severity | None) -> bool:
     """Below ``min_severity`` only when assessed so: an unassessed change still fails."""
     if min_severity is None or reason.state != NEEDS_REVIEW or reason.severity is None:
         return True

@@ -70,6 +70,7 @@ from watcher.report.model import (
     TemplateItem,
     day,
 )
+from watcher.results import Severity
 from watcher.state import GuideReviews, SourceState
 
 # ---------------------------------------------------------------- building
@@ -80,7 +81,7 @@ def build_digest(
     since: datetime,
     until: datetime,
     generated: datetime,
-    min_severity: str | None = None,
+    min_severity: Severity | None = None,
 ) -> Digest:
     """The digest of ``history`` for the period ``[since, until]``.
 
@@ -137,7 +138,7 @@ def _section_order(section: GuideSection) -> tuple[bool, int, str]:
 
 
 def _at_least(
-    sections: Sequence[GuideSection], minimum: str | None
+    sections: Sequence[GuideSection], minimum: Severity | None
 ) -> tuple[list[GuideSection], int]:
     """Sections without the changes assessed below ``minimum``, and how many were left out."""
     if minimum is None:
@@ -147,7 +148,7 @@ def _at_least(
     return kept, hidden
 
 
-def _shown(item: ChangeItem, minimum: str) -> bool:
+def _shown(item: ChangeItem, minimum: Severity) -> bool:
     return item.severity is None or item.claim_problem or rank(item.severity) >= rank(minimum)
 
 

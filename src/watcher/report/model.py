@@ -22,7 +22,7 @@ from watcher.guides.freshness import (
     OVERDUE,
     UNVERIFIED,
 )
-from watcher.results import ClaimResult, DiffStats
+from watcher.results import ClaimResult, DiffStats, Severity
 from watcher.state import GuideReviews, ReviewEntry, SourceState
 
 DIGEST_SCHEMA = "watcher.digest/1"
@@ -152,7 +152,7 @@ class ChangeItem:
     skipped_after: int
     omitted_lines: int
     dismissal: Signoff | None = None
-    severity: str | None = None
+    severity: Severity | None = None
     reasons: tuple[str, ...] = ()
     claims: tuple[ClaimResult, ...] = ()
     law: tuple[str, ...] = ()
@@ -211,7 +211,7 @@ class Attention:
     action: str
     command: str | None
     reasons: tuple[str, ...]
-    severity: str | None = None
+    severity: Severity | None = None
     claim_problem: bool = False
 
 
@@ -292,7 +292,7 @@ class Digest:
     counts: Counts
     schema: str = field(default=DIGEST_SCHEMA)
     templates: tuple[TemplateItem, ...] = ()
-    min_severity: str | None = None
+    min_severity: Severity | None = None
 
     @property
     def needs_attention(self) -> bool:

@@ -28,6 +28,7 @@ from watcher.report import jsondoc
 from watcher.report.digest import build_digest, load_history
 from watcher.report.model import DISMISSED, Digest
 from watcher.report.render import Renderer, web_url
+from watcher.results import Severity
 from watcher.store import atomic_write, read_json, write_json
 
 FORMATS = ("html", "md", "json", "atom")
@@ -233,7 +234,7 @@ def write_digest(
     *,
     since: datetime | str | None = "last",
     out_dir: Path | None = None,
-    min_severity: str | None = None,
+    min_severity: Severity | None = None,
 ) -> Written:
     """Build the digest of ``since`` (a time, 'last' or None) .. ``until`` and write it.
 

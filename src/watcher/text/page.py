@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Kind = Literal[
-    "ok",
+from watcher.errors import QualityError
+
+Problem = Literal[
     "blocked",
     "login",
     "soft-404",
@@ -25,6 +26,8 @@ Kind = Literal[
     "shrunk",
     "empty",
 ]
+"""What the gate found instead of the page (each is an :data:`~watcher.errors.ErrorKind`)."""
+Kind = Literal["ok"] | Problem
 
 SCAN_CHARS: Final = 64 * 1024
 """Only this many characters of a page are scanned: signatures sit at its top."""
@@ -49,6 +52,11 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return self.kind == "ok"
+
+    def error(self, *, url: str, status: int | None, reason: str | None = None) -> QualityError:
+        """The failure this verdict stands for (not for an ``ok`` verdict)."""
+        assert self.kind != "ok", "an ok verdict is not a failure"
+        return QualityError(self.kind, reason or self.reason, url=url, status=status)
 
 
 OK: Final = Verdict("ok")

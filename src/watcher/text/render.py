@@ -30,7 +30,6 @@ from watcher.errors import (
     DecodeError,
     EmptyContentError,
     HTTPStatusError,
-    QualityError,
     SourceError,
 )
 from watcher.results import Fetched
@@ -158,9 +157,7 @@ def _check_response(rules: TextRules, fetched: Fetched, body: Body) -> str | Non
         html_text=html,
     )
     if not verdict.ok:
-        raise QualityError(
-            verdict.kind, verdict.reason, url=fetched.final_url, status=fetched.status
-        )
+        raise verdict.error(url=fetched.final_url, status=fetched.status)
     return html
 
 
@@ -183,12 +180,8 @@ def explain_status(rules: TextRules, url: str, error: HTTPStatusError) -> Source
         html_text=html,
     )
     if verdict.kind in _PAGE_KINDS:
-        return QualityError(
-            verdict.kind,
-            f"{verdict.reason} (HTTP {error.status})",
-            url=body.url,
-            status=error.status,
-        )
+        reason = f"{verdict.reason} (HTTP {error.status})"
+        return verdict.error(url=body.url, status=error.status, reason=reason)
     return error
 
 
@@ -200,9 +193,7 @@ def _check_text(rules: TextRules, text: str, previous_size: int | None, fetched:
         text=text, previous_size=previous_size, min_ratio=rules.min_size_ratio
     )
     if not verdict.ok:
-        raise QualityError(
-            verdict.kind, verdict.reason, url=fetched.final_url, status=fetched.status
-        )
+        raise verdict.error(url=fetched.final_url, status=fetched.status)
 
 
 def _normalized(rules: TextRules, text: str, url: str) -> str:
