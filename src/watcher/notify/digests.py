@@ -45,7 +45,7 @@ def notify_settings(config: Config) -> Notify:
     """The ``notify:`` section, or a usage error saying it is needed to mail digests."""
     if config.notify is None:
         raise UsageError(
-            "--email needs a notify: section in sources.yaml", hint="see Digests in README.md"
+            "--email needs a notify: section in sources.yaml", hint="see docs/digests.md"
         )
     return config.notify
 
