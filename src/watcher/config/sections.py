@@ -114,7 +114,9 @@ def notify_section(at: At | None) -> Notify | None:
     smtp_at = mapping.get("smtp")
     if smtp_at is None:
         if not webhooks:
-            raise at.error("notify: needs smtp: or webhooks:", hint="see docs/configuration.md, notify:")
+            raise at.error(
+                "notify: needs smtp: or webhooks:", hint="see docs/configuration.md, notify:"
+            )
         return Notify(None, **read_fields(mapping, _NOTIFY_FIELDS), webhooks=webhooks)
     smtp = as_map(smtp_at, list(_SMTP_FIELDS))
     values = read_fields(smtp, _SMTP_FIELDS)

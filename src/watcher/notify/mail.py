@@ -100,7 +100,9 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
         return 0
     smtp = notify.smtp
     if smtp is None:
-        raise UsageError("mailing needs notify: smtp: in sources.yaml", hint="see docs/configuration.md, notify:")
+        raise UsageError(
+            "mailing needs notify: smtp: in sources.yaml", hint="see docs/configuration.md, notify:"
+        )
     password = _password(smtp)
     try:
         with _connect(smtp) as client:
