@@ -62,9 +62,7 @@ _DATE = (
 )
 _DAY_DATE = rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?{_DATE}"
 _TIME = r"(?:\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*(?:[ap]\.?m\.?|uhr))?)"
-_WHEN = (
-    rf"(?:{_DAY_DATE}(?:\s*(?:,|в|at|à|às|um|a las)?\s*{_TIME})?|{_TIME}\s*,?\s*{_DAY_DATE})"
-)
+_WHEN = rf"(?:{_DAY_DATE}(?:\s*(?:,|в|at|à|às|um|a las)?\s*{_TIME})?|{_TIME}\s*,?\s*{_DAY_DATE})"
 _STAMP_LABEL = (
     r"(?:дата\s+(?:и\s+время\s+)?(?:обновления|изменения|публикации|размещения|создания|"
     r"последнего\s+(?:изменения|обновления))(?:\s+(?:страницы|материала|информации))?"
@@ -141,16 +139,69 @@ def _is_noise(line: str) -> bool:
 
 
 def _clean_line(line: str) -> str:
+    """A stamp's date, a trailing version and copyright years taken out of one line.
+
+    Only short lines that hold a digit and a hint word are looked at: stamps
+    sit in page meta lines, never inside a paragraph of a law, and the
+    patterns cost far more than the hints.
+    """
     if "[" in line and "=" in line:
         line = _LINK.sub(_clean_link, line)
-    if _NOISE_LINE.match(line):
-        return line  # wholly noise: dropped as a line, not masked into something else
+    if len(line) > MAX_STAMP_LINE or not _HAS_DIGIT.search(line):
+        return line
+    if not _HINT.search(line.lower()) or _NOISE_LINE.match(line):
+        return line  # no stamp; or wholly noise: dropped as a line, not masked
     cleaned = _INLINE_STAMP.sub(r"\1", line)
     cleaned = _VERSION_TAIL.sub("", cleaned)
     cleaned = _COPYRIGHT.sub(r"\1", cleaned)
     if cleaned == line:
         return line
     return _SPACES.sub(" ", cleaned).strip()
+
+
+MAX_STAMP_LINE = 300
+"""Longer lines are paragraphs: a date in one is content, never a page stamp."""
+_HAS_DIGIT = re.compile(r"\d")
+_HINT = re.compile(
+    "|".join(
+        (
+            "обнов",
+            "измен",
+            "опублик",
+            "размещ",
+            "актуал",
+            "последн",
+            "дата",
+            "updat",
+            "modif",
+            "review",
+            "revis",
+            "publi",
+            "post",
+            "mise",
+            "mis ",
+            "actualis",
+            "atualiz",
+            "actualiz",
+            "aktualis",
+            "geänd",
+            "stand",
+            "верси",
+            "version",
+            "versão",
+            "versión",
+            "ver.",
+            "build",
+            "сборк",
+            "релиз",
+            "release",
+            "©",
+            "(c)",
+            "copyright",
+        )  # fmt: skip
+    )
+)
+"""Words every stamp label, version label or copyright notice holds (lower case)."""
 
 
 def _clean_link(match: re.Match[str]) -> str:
