@@ -198,7 +198,7 @@ _HINT = re.compile(
             "©",
             "(c)",
             "copyright",
-        )  # fmt: skip
+        )
     )
 )
 """Words every stamp label, version label or copyright notice holds (lower case)."""
