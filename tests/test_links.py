@@ -34,11 +34,12 @@ def test_tracking_and_session_parameters_are_dropped() -> None:
 
 def test_a_parameter_repeated_on_every_link_is_navigation_state() -> None:
     links = "".join(
-        f'<li><a href="/proxy/ips/?docbody=&nd={100 + i}&prevDoc={{state}}">Закон {i}</a></li>'
+        f'<p>См. статью {i} <a href="/proxy/ips/?docbody=&nd={100 + i}&prevDoc={{state}}">'
+        f"закона № {i}-ФЗ</a>.</p>"
         for i in range(6)
     )
-    before = text(f"<ul>{links.format(state=102078147)}</ul>")
-    after = text(f"<ul>{links.format(state=602355887)}</ul>")
+    before = text(links.format(state=102078147))
+    after = text(links.format(state=602355887))
     assert before == after
     assert "nd=105" in after and "prevDoc" not in after
 

@@ -36,6 +36,10 @@ _VOLATILE_PARAM = re.compile(
     r"|bxajaxid|clear_cache|_|nocache|cachebuster|_dc|rnd|rand|random|ts|timestamp",
     re.IGNORECASE,
 )
+_FILE_LINK = re.compile(
+    r"\.(?:pdf|docx?|xlsx?|rtf|odt|ods|pptx?|zip|rar|7z|txt|csv|xml|jpe?g|png)(?:$|[?#])",
+    re.IGNORECASE,
+)
 _PATH_SESSION = re.compile(r";(?:jsessionid|sessionid|sid)=[^/?#]*", re.IGNORECASE)
 _INDEX = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?|jsp)$", re.IGNORECASE)
 UNIFORM_MIN_LINKS = 3
@@ -91,9 +95,21 @@ class Resolver:
             for url in (base_url, *site_urls)
             if (parts := urlsplit(url)).netloc
         )
+        self._seen: dict[str, str | None] = {}
 
     def resolve(self, href: str) -> str | None:
-        """The target worth showing, canonical, or ``None``."""
+        """The target worth showing, canonical, or ``None`` (remembered per page)."""
+        if href in self._seen:
+            return self._seen[href]
+        target = self._seen[href] = self._resolve(href)
+        return target
+
+    def own_page(self, href: str) -> bool:
+        """True for a link to another page (not a file) of the page's own site."""
+        target = self.resolve(href)
+        return target is not None and target.startswith("/") and not _FILE_LINK.search(target)
+
+    def _resolve(self, href: str) -> str | None:
         href = href.strip()
         if "\n" in href or "\t" in href or "\r" in href:
             href = href.replace("\n", "").replace("\r", "").replace("\t", "")
