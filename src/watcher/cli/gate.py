@@ -13,7 +13,14 @@ import click
 
 from watcher.changes.significance import SEVERITIES
 from watcher.check.run import run_check
-from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
+from watcher.cli.common import (
+    Context,
+    at_option,
+    echo_config_warnings,
+    now_or,
+    pass_ctx,
+    wait_option,
+)
 from watcher.errors import EXIT_POLICY, UsageError
 from watcher.guides import gate as ci
 from watcher.guides.review import SignOff, sign_off, sign_off_all
@@ -125,6 +132,7 @@ def ci_command(
     writes workflow annotations and a step summary.
     """
     project = ctx.project
+    echo_config_warnings(project.config)
     states_to_fail = ci.parse_fail_on(fail_on)
     if check_first and offline:
         raise UsageError("--check and --offline exclude each other")

@@ -12,7 +12,10 @@
 Every problem raises :class:`~watcher.errors.ConfigError` naming the file,
 the 1-based line and the key path (``sources[3].url``): unknown keys (with a
 close-match suggestion), duplicate mapping keys, duplicate ids, guides
-citing unknown sources, wrong types and invalid values. An empty value
+citing unknown sources, wrong types and invalid values. What loads but
+still needs a maintainer (a placeholder owner, a CA bundle not there yet)
+is a :class:`~watcher.config.model.ConfigWarning` in ``Config.warnings``
+(:mod:`~watcher.config.warnings`). An empty value
 (``key:`` with nothing after it) is an error, except for the top-level
 ``defaults:`` and ``guides:`` sections, which may be left empty.
 """
@@ -20,18 +23,21 @@ citing unknown sources, wrong types and invalid values. An empty value
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from watcher.config.entries import guides_list, sources_list
-from watcher.config.model import Config, Guide, GuideSource, Source
+from watcher.config.model import Config, ConfigWarning, Guide, GuideSource, Source
 from watcher.config.nodes import At, as_map, compose
 from watcher.config.sections import defaults_section, hosts_section, notify_section, reports_section
 from watcher.config.settings import SETTINGS, make_source
 from watcher.config.values import parse_duration, parse_size
+from watcher.config.warnings import config_warnings
 
 __all__ = [
     "SETTINGS",
     "Config",
+    "ConfigWarning",
     "Guide",
     "GuideSource",
     "Source",
@@ -54,4 +60,5 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     guides = guides_list(top.get("guides"), {s.id: s for s in sources})
     notify = notify_section(top.get("notify"))
     reports = reports_section(top.get("reports"), Path(path).resolve().parent, notify)
-    return Config(Path(path).resolve(), defaults, sources, guides, notify, reports)
+    config = Config(Path(path).resolve(), defaults, sources, guides, notify, reports)
+    return replace(config, warnings=config_warnings(top, config))

@@ -167,6 +167,24 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class ConfigWarning:
+    """Something in sources.yaml that loads but needs a maintainer (a placeholder, a
+    missing file): printed by ``validate``, ``status`` and ``ci``, never an error."""
+
+    message: str
+    path: str
+    line: int | None = None
+    key: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        key = f"{self.key}: " if self.key else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}: {key}{self.message}{hint}"
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded, validated sources.yaml."""
 
@@ -176,6 +194,7 @@ class Config:
     guides: tuple[Guide, ...]
     notify: Notify | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    warnings: tuple[ConfigWarning, ...] = ()
 
     @property
     def root(self) -> Path:
