@@ -96,7 +96,8 @@ def _echo_sign_off(result: SignOff) -> None:
     "--fail-on",
     default=",".join(s.replace(" ", "-") for s in ci.DEFAULT_FAIL_ON),
     show_default=True,
-    help="States that fail the gate: broken, needs-review, unverified, overdue, unreviewed.",
+    help="States that fail the gate: broken, needs-review, unverified, overdue, unreviewed, "
+    "audit (the findings of `watcher audit`, otherwise warnings).",
 )
 @click.option(
     "--junit",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from watcher.changes.rules import SignalRules
 from watcher.errors import UnknownIdError
@@ -195,6 +196,9 @@ class Config:
     notify: Notify | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
     warnings: tuple[ConfigWarning, ...] = ()
+    hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The ``hosts:`` section as read: host name -> its settings (for pages that are
+    not sources, such as the published guides :mod:`watcher.guides.audit` reads)."""
 
     @property
     def root(self) -> Path:
