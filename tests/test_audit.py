@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
+
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
 
@@ -129,6 +131,15 @@ def test_status_and_ci_show_the_audit_offline(tmp_path: Path, site: WebSite) -> 
     fail = run_cli("-c", str(config), "ci", "--fail-on", "audit", cwd=tmp_path)
     assert fail.returncode == 1
     assert "x sources.yaml maps fund-hotline to this guide" in fail.stdout
+    report = run_cli("-c", str(config), "report", "--format", "md,json", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    markdown = next((tmp_path / "reports").glob("*.md")).read_text(encoding="utf-8")
+    assert "Published guides against sources.yaml" in markdown
+    assert "does not watch" in markdown
+    digest = json.loads(next((tmp_path / "reports").glob("digest-*.json")).read_text())
+    assert len(digest["audit"][0]["findings"]) == 4
+    schema_file = Path(__file__).parent.parent / "src/watcher/report/schema/digest-1.schema.json"
+    jsonschema.validate(digest, json.loads(schema_file.read_text()))
 
 
 def test_a_changed_guide_page_asks_for_its_claims_to_be_re_read(
