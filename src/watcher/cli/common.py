@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from watcher import __version__
+from watcher.config.model import Config
 from watcher.project import Project
 from watcher.results import utcnow
 
@@ -86,3 +87,9 @@ def wait_option(func: F) -> F:
 
 def now_or(at: datetime | None) -> datetime:
     return at.replace(tzinfo=UTC) if at else utcnow()
+
+
+def echo_config_warnings(config: Config, *, err: bool = True) -> None:
+    """The configuration's warnings (placeholders, missing files), one line each."""
+    for warning in config.warnings:
+        click.echo(f"watcher: warning: {warning}", err=err)

@@ -41,7 +41,7 @@ from watcher.state import DISMISS, GuideReviews, Pin, SourceState
 
 
 class GuideState(StrEnum):
-    """A guide's state, most severe first; the last three only ever warn."""
+    """A guide's state, most severe first; the last four only ever warn."""
 
     BROKEN = "broken"
     NEEDS_REVIEW = "needs review"
@@ -51,6 +51,7 @@ class GuideState(StrEnum):
     UNREVIEWED = "unreviewed"
     MOVED = "moved"
     INSECURE = "insecure"
+    AUDIT = "audit"
 
 
 BROKEN = GuideState.BROKEN
@@ -61,6 +62,8 @@ FRESH = GuideState.FRESH
 UNREVIEWED = GuideState.UNREVIEWED
 MOVED = GuideState.MOVED
 INSECURE = GuideState.INSECURE
+AUDIT = GuideState.AUDIT
+"""Findings of ``watcher audit`` (:mod:`watcher.guides.audit`): warnings, never a state."""
 
 SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
 CLAIMS = "claims"
@@ -154,7 +157,8 @@ class GuideVerdict:
 
     @property
     def warnings(self) -> tuple[Reason, ...]:
-        return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED, INSECURE))
+        warn = (OVERDUE, MOVED, UNREVIEWED, INSECURE, AUDIT)
+        return tuple(r for r in self.reasons if r.state in warn)
 
     @property
     def severity(self) -> Severity | None:
