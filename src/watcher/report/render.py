@@ -112,6 +112,11 @@ class Renderer:
                 hint="check the templates directory named in reports: templates:",
             ) from None
 
+    def style(self) -> str:
+        """The packaged digest page's stylesheet, for pages that share its look (the desk)."""
+        template = self.env.get_template("default/digest.html")
+        return "".join(template.blocks["style"](template.new_context({})))
+
     def html(self, digest: Digest, audience: str = "all") -> str:
         """The self-contained HTML page (also the e-mail body)."""
         return self.render("digest.html", digest=digest, audience=audience)

@@ -1,0 +1,133 @@
+"""Helpers for the editor desk's tests: a demo project, the desk on uvicorn, a logged-in client."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from tests.conftest import run_cli
+from watcher.project import Project
+from watcher.results import utcnow
+from watcher.web.accounts import add_account
+from watcher.web.app import create_app
+
+GUIDE = "demo-medical-insurance"
+GUIDE_URL = "https://guides.example.org/demo/medical-insurance"
+PASSWORD = "correct horse battery"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def build_demo(directory: Path) -> Path:
+    """``watcher demo --keep DIR``: a project whose demo-medical-insurance needs review."""
+    done = run_cli("demo", "--keep", str(directory), cwd=directory.parent)
+    assert done.returncode == 0, done.stderr
+    return directory / "sources.yaml"
+
+
+def copy_project(template: Path, directory: Path) -> Path:
+    shutil.copytree(template, directory)
+    return directory / "sources.yaml"
+
+
+def add_users(config: Path) -> None:
+    project = Project.load(config)
+    try:
+        add_account(project, "Anna", "editor", PASSWORD, utcnow(), email="anna@example.org")
+        add_account(project, "Max", "maintainer", PASSWORD, utcnow())
+    finally:
+        project.close()
+
+
+class DeskServer:
+    """The real desk application on uvicorn, on a free 127.0.0.1 port, in a thread."""
+
+    def __init__(self, config: Path, *, commit: bool = False) -> None:
+        self.project = Project.load(config)
+        self.app = create_app(self.project, commit=commit)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config_ = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config_)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
+
+    def __enter__(self) -> DeskServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the desk did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+        self.project.close()
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def login(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"csrf": csrf_of(page.text), "name": name, "password": password, "next": "/"},
+    )
+
+
+def token(client: httpx.Client, path: str = "/") -> str:
+    """A CSRF token from a page of the logged-in client."""
+    return csrf_of(client.get(path).text)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(config: Path, *args: str) -> Iterator[str]:
+    """``watcher serve`` itself, as a subprocess, until the block ends; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "-c", str(config), "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/login", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "watcher serve did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
