@@ -107,7 +107,7 @@ def served(config: Path, *args: str) -> Iterator[str]:
     """``watcher serve`` itself, as a subprocess, until the block ends; yields its URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "-c", str(config), "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "watcher", "serve", "-c", str(config), "--port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
