@@ -297,3 +297,15 @@ def test_users_add_prompts_for_the_password_twice(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "added maintainer Max" in result.output
     assert "a long enough secret" not in result.output
+
+
+def test_every_desk_setting_is_documented_with_its_default() -> None:
+    from watcher.config.settings import BY_NAME, DESK_KEYS
+
+    page = (Path(__file__).parent.parent / "docs" / "desk.md").read_text(encoding="utf-8")
+    for name in DESK_KEYS:
+        row = next((line for line in page.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"desk: {name} is not in docs/desk.md"
+        default = BY_NAME[name].default
+        if isinstance(default, int) and not isinstance(default, bool):
+            assert f"`{default}`" in row, name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -17,6 +18,14 @@ from watcher.web import accounts
 
 
 @click.command()
+@click.option(
+    "-c",
+    "--config",
+    "config",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The configuration, as `watcher -c` (so `watcher serve -c DIR/sources.yaml` works).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8780, show_default=True, help="Port to listen on.")
 @click.option(
@@ -32,7 +41,9 @@ from watcher.web import accounts
     help="Reverse proxies (comma-separated) whose X-Forwarded-For/-Proto are trusted.",
 )
 @pass_ctx
-def serve(ctx: Context, host: str, port: int, commit: bool, forwarded_allow: str) -> None:
+def serve(
+    ctx: Context, config: Path | None, host: str, port: int, commit: bool, forwarded_allow: str
+) -> None:
     """Serve the editor desk: the queue, guide pages, sign-off and readers' reports.
 
     Editors log in with an account made by `watcher users add`. Readers may
@@ -41,6 +52,8 @@ def serve(ctx: Context, host: str, port: int, commit: bool, forwarded_allow: str
     """
     from watcher.web.server import serve as run_server  # uvicorn: only for this command
 
+    if config is not None:
+        ctx.config_path = config
     project = ctx.project
     if not DeskStore(project.journal).accounts():
         click.echo(
