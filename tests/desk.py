@@ -7,11 +7,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import uvicorn
@@ -106,28 +108,30 @@ def free_port() -> int:
 def served(config: Path, *args: str) -> Iterator[str]:
     """``watcher serve`` itself, as a subprocess, until the block ends; yields its URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "serve", "-c", str(config), "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "watcher serve did not start"
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
+    command = [sys.executable, "-m", "watcher", "serve", "-c", str(config), "--port", str(port)]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen([*command, *args], stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_until_up(f"http://127.0.0.1:{port}", process, log)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: IO[str]) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(url + "/login", timeout=1)
+            return
+        except httpx.TransportError:
+            if process.poll() is not None:
+                log.seek(0)
+                raise AssertionError(f"watcher serve exited: {log.read()}") from None
+            assert time.monotonic() < deadline, "watcher serve did not start"
+            time.sleep(0.1)
