@@ -21,11 +21,12 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from watcher.config.model import Config, Guide
+from watcher.config.model import Config, DeskSettings, Guide
+from watcher.config.settings import make_desk
 from watcher.errors import ReportError, UnknownIdError, UsageError
 from watcher.state import AcceptedReport
 from watcher.store import DeskStore, Journal
@@ -130,7 +131,7 @@ def new_ref() -> str:
 def receive(project: Project, submission: Submission, now: datetime) -> ReaderReport:
     """Check a reader's report and store it as new; ReportError or UnknownIdError if not."""
     guide = find_guide(project.config, submission.guide)
-    limit = project.config.desk.max_report if project.config.desk else 4000
+    limit = _desk(project.config).max_report
     report = ReaderReport(
         ref=new_ref(),
         guide=guide.id,
@@ -146,9 +147,13 @@ def receive(project: Project, submission: Submission, now: datetime) -> ReaderRe
 
 def erase_expired_contacts(project: Project, now: datetime) -> int:
     """Forget readers' contacts older than ``desk: contact_retention``; how many."""
-    desk = project.config.desk
-    retention = desk.contact_retention if desk else timedelta(days=90)
+    retention = _desk(project.config).contact_retention
     return DeskStore(project.journal).erase_contacts(now - retention)
+
+
+def _desk(config: Config) -> DeskSettings:
+    """The ``desk:`` settings (the table's defaults for a configuration built by hand)."""
+    return config.desk or make_desk({})
 
 
 # ---------------------------------------------------------------- triage

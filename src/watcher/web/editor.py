@@ -130,6 +130,7 @@ async def report(request: Request, session: Session, form: Form) -> Response:
     return page(
         request, "desk_report.html", session=session, title=f"Report {found.ref}",
         report=found, config=desk.project.config, done=_done(request),
+        retention_days=desk.settings.contact_retention.days,
     )  # fmt: skip
 
 

@@ -69,6 +69,9 @@ class Sessions:
             secrets.token_urlsafe(32), name, role, time.time() + self.lifetime.total_seconds()
         )
         with self._lock:
+            now = time.time()
+            for token in [t for t, s in self._by_token.items() if s.expires < now]:
+                del self._by_token[token]
             self._by_token[session.token] = session
         return session
 
