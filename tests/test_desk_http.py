@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from tests.desk import (
     login,
     token,
 )
+from tests.receiver import Receiver
+from watcher.notify import alerts
 from watcher.project import Project
+from watcher.results import utcnow
 from watcher.store import DeskStore, project_lock
 
 ORIGIN = "https://guides.example.org"
@@ -402,3 +406,28 @@ def test_commit_each_action_with_the_editor_as_author(config: Path) -> None:
     ).stdout  # fmt: skip
     assert log.startswith(f"Anna <anna@example.org>|Sign off {GUIDE}: checked")
     assert f"snapshots/_reviews/{GUIDE}.json" in log
+
+
+def test_a_report_sent_to_the_desk_reaches_the_owners_webhook(config: Path) -> None:
+    receiver = Receiver().start()
+    try:
+        with config.open("a", encoding="utf-8") as handle:
+            handle.write(f"notify:\n  webhooks:\n    - url: {receiver.url}/hook\n")
+        seeding = Project.load(config)
+        alerts.dispatch(seeding, utcnow())  # notifications were just configured: seeded
+        seeding.close()
+        with DeskServer(config) as server:
+            sent = httpx.post(
+                server.url + "/api/reports",
+                json={"guide": GUIDE, "text": "Hotline changed", "contact": "r@example.org"},
+            )
+            assert sent.status_code == 201
+            deadline = time.monotonic() + 20
+            while not receiver.accepted():
+                assert time.monotonic() < deadline, "no webhook for the new report"
+                time.sleep(0.1)
+        (post,) = receiver.accepted()
+        assert post.body["event"] == "reader-report" and post.body["ref"] == sent.json()["ref"]
+        assert post.body["guide"] == GUIDE and "r@example.org" not in json.dumps(post.body)
+    finally:
+        receiver.stop()

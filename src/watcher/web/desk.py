@@ -46,6 +46,7 @@ class Desk:
 
     def __init__(self, project: Project, *, commit: bool = False, secret: bytes | None = None):
         self.project = project
+        project.journal  # noqa: B018 - opened once, here, not raced by the first requests' threads
         self.settings: DeskSettings = project.config.desk or make_desk({})
         self.renderer = Renderer(project.config.reports.templates, packages=("watcher.web",))
         self.style = self.renderer.style()

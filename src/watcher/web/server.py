@@ -28,7 +28,6 @@ def serve(
     forwarded: str = "127.0.0.1",
 ) -> None:
     """Serve the desk until interrupted."""
-    project.journal  # noqa: B018 - open (and create) the database before the first request
     erase_expired_contacts(project, utcnow())
     app = create_app(project, commit=commit)
     config = uvicorn.Config(
