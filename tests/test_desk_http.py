@@ -294,8 +294,13 @@ def test_unknown_pages_and_ids_are_404(editor: httpx.Client) -> None:
 
 
 def test_queue_guide_page_and_reports(editor: httpx.Client, client: httpx.Client) -> None:
-    ref = ref_of(send_form(client, text="Hotline <b>wrong</b>", page="Contacts"))
+    hostile = "Hotline <b>wrong</b> <a href=javascript:alert(1)>x</a> <script>alert(2)</script>"
+    ref = ref_of(send_form(client, text=hostile, page="Contacts <img src=x onerror=alert(3)>"))
     queue = editor.get("/")
+    for page in (queue, editor.get(f"/guides/{GUIDE}"), editor.get("/reports"),
+                 editor.get(f"/reports/{ref}")):  # fmt: skip
+        assert "<script>alert" not in page.text and "<a href=javascript" not in page.text
+        assert "<img src=x" not in page.text and "&lt;script&gt;alert(2)" in page.text
     assert queue.status_code == 200
     assert "Needs review (1)" in queue.text
     assert f'href="/guides/{GUIDE}"' in queue.text
