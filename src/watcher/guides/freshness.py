@@ -116,6 +116,17 @@ class SourceVerdict:
         return self.pinned is not None and self.current is not None and self.pinned != self.current
 
     @property
+    def needs_review(self) -> bool:
+        """Changed since the pin in a way that matters: cosmetic changes never flag.
+
+        A change that could not be assessed (a version file missing) flags.
+        """
+        if not self.changed:
+            return False
+        severity = self.assessment.severity if self.assessment is not None else None
+        return severity != Severity.COSMETIC
+
+    @property
     def baseline_pin(self) -> bool:
         return self.pin_kind == "baseline"
 
@@ -132,7 +143,13 @@ class GuideVerdict:
 
     @property
     def changed_sources(self) -> tuple[SourceVerdict, ...]:
+        """Sources whose current version differs from the pin (cosmetic changes too)."""
         return tuple(v for v in self.sources if v.changed)
+
+    @property
+    def review_sources(self) -> tuple[SourceVerdict, ...]:
+        """Sources changed in a way that needs the editor (minor or major)."""
+        return tuple(v for v in self.sources if v.needs_review)
 
     @property
     def unreviewed(self) -> bool:
@@ -215,7 +232,9 @@ def guide_verdict(
     )
     if versions is not None:
         verdicts = tuple(
-            _assessed(config.source(v.source), v, config.claims(guide.id, v.source), versions)
+            assessed_verdict(
+                config.source(v.source), v, config.claims(guide.id, v.source), versions
+            )
             for v in verdicts
         )
     signoff = reviews.last_signoff or _first_baseline(verdicts)
@@ -228,7 +247,7 @@ def guide_verdict(
     return GuideVerdict(guide.id, state, verdicts, reasons, reviews.last_signoff)
 
 
-def _assessed(
+def assessed_verdict(
     source: Source, verdict: SourceVerdict, claims: tuple[str, ...], versions: VersionReader
 ) -> SourceVerdict:
     """The verdict with its pinned -> current assessment, when there is something to say."""
@@ -275,7 +294,7 @@ def _reasons_for(guide: Guide, verdict: SourceVerdict, state: SourceState) -> li
         reasons.append(
             Reason(BROKEN, sid, text, f"fix the source or its URL, then `watcher check -s {sid}`")
         )
-    if verdict.changed:
+    if verdict.needs_review:
         reasons.append(_changed_reason(guide, verdict))
     if verdict.unverified and not verdict.broken:
         last = _at(state.last_success)

@@ -243,7 +243,7 @@ def _attention_item(
 
 
 def _flagged(verdict: SourceVerdict) -> bool:
-    return verdict.changed or verdict.broken or verdict.unverified
+    return verdict.needs_review or verdict.broken or verdict.unverified
 
 
 def _reason_text(
@@ -256,7 +256,7 @@ def _reason_text(
     state = states.get(verdict.source) or SourceState(source=verdict.source)
     if verdict.broken:
         return f"{title}: cannot be fetched since {day(state.failing_since)}"
-    if verdict.changed:
+    if verdict.needs_review:
         severity = verdict.assessment.severity if verdict.assessment else None
         return f"{title}: changed {day(verdict.changed_since)}" + (
             f" ({severity})" if severity else ""
@@ -273,7 +273,7 @@ def _since(
     if verdict.state == BROKEN:
         times = [_state_of(states, v.source).failing_since for v in verdict.sources if v.broken]
     elif verdict.state == NEEDS_REVIEW:
-        times = [v.changed_since for v in verdict.changed_sources]
+        times = [v.changed_since for v in verdict.review_sources]
     elif verdict.state == UNVERIFIED:
         times = [_state_of(states, v.source).last_success for v in verdict.sources if v.unverified]
     else:

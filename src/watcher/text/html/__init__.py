@@ -20,11 +20,13 @@ writing one block per line:
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from watcher.errors import EmptyContentError, SelectorError
-from watcher.text.html.writer import Resolver, Writer
+from watcher.text.html.links import Resolver, uniform_params
+from watcher.text.html.writer import Writer
 
 _INVISIBLE = '[hidden], [aria-hidden="true" i], input[type="hidden" i]'
 # A header/footer inside an article or section belongs to it (ARIA): kept.
@@ -40,11 +42,35 @@ _FURNITURE = ", ".join(
 )
 
 
-def _base_url(parser: LexborHTMLParser, page_url: str) -> str:
-    """The page URL, or the page's ``<base href>`` resolved against it."""
-    base = parser.css_first("base[href]")
-    href = base.attributes.get("href") if base is not None else None
-    return (Resolver(page_url).resolve(href) or page_url) if href else page_url
+def _resolver(parser: LexborHTMLParser, page_url: str) -> Resolver:
+    """How this page's links are written: its base, its own site, its navigation state."""
+    base = _attribute(parser, "base[href]", "href")
+    base_url = _joined(page_url, base) if base else page_url
+    site = [
+        _joined(page_url, url)
+        for url in (
+            _attribute(parser, 'link[rel="canonical" i]', "href"),
+            _attribute(parser, 'meta[property="og:url" i]', "content"),
+        )
+        if url
+    ]
+    queried = [a.attributes.get("href") or "" for a in parser.css('a[href*="?"]')]
+    return Resolver(base_url, site_urls=site, dropped_params=uniform_params(queried))
+
+
+def _joined(page_url: str, href: str) -> str:
+    """``href`` resolved against the page; the page's own URL if that fails."""
+    try:
+        joined = urljoin(page_url, href)
+    except ValueError:
+        return page_url
+    return joined if joined.startswith(("http://", "https://")) else page_url
+
+
+def _attribute(parser: LexborHTMLParser, selector: str, name: str) -> str | None:
+    node = parser.css_first(selector)
+    value = node.attributes.get(name) if node is not None else None
+    return value.strip() if value else None
 
 
 def extract_text(
@@ -69,7 +95,7 @@ def extract_text(
     """
     parser = LexborHTMLParser(html)
     _remove(parser, select, exclude)
-    writer = Writer(_base_url(parser, base_url))
+    writer = Writer(_resolver(parser, base_url))
     for root in _roots(parser, select):
         writer.walk(root)
     text = "\n".join(writer.lines)
