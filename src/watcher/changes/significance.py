@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from watcher.changes import legal
 from watcher.changes.facts import ChangedFact, changed_facts
+from watcher.changes.volatility import shape
 from watcher.results import SEVERITIES, ClaimResult, Diff, Severity, WordOp
 
 __all__ = [
@@ -82,6 +83,8 @@ class Significance:
     reasons: tuple[str, ...]
     changed_facts: tuple[ChangedFact, ...] = ()
     edition: str | None = None  # the new edition date of a legal text, if it changed
+    template: int = 0  # changed lines left out as the site's template
+    volatile: int = 0  # changed lines left out as volatile
 
 
 def at_least(severity: Severity, minimum: Severity) -> bool:
@@ -119,14 +122,33 @@ def assess(
     *,
     claims: Sequence[ClaimResult] = (),
     minor: Sequence[re.Pattern[str]] = (),
+    template: frozenset[str] = frozenset(),
+    volatile: Collection[str] = (),
 ) -> Significance:
-    """The severity of the change ``old`` -> ``new`` (whose diff is ``diff``)."""
+    """The severity of the change ``old`` -> ``new`` (whose diff is ``diff``).
+
+    Changed lines that are the site's ``template`` (shared with other pages
+    of the host) or of a ``volatile`` shape (see :mod:`watcher.changes.volatility`)
+    are left out: a change made only of them is cosmetic, and never flags.
+    """
     verdict = _Verdict(major=list(_claim_reasons(claims)))
     changes = list(_changes(diff))
     changes, moved = _without_moves(changes)
+    changes, shared = _without(changes, lambda text: text in template)
+    changes, churn = _without(changes, lambda text: shape(text) in volatile)
     kept, changes = _split(changes, minor)
     if moved:
         verdict.minor.append(f"{moved} line{'s' if moved > 1 else ''} reordered, no text changed")
+    if shared:
+        verdict.minor.append(
+            f"{shared} changed line{'s are' if shared > 1 else ' is'} the site's template "
+            "(shared with other pages of the site), not counted"
+        )
+    if churn:
+        verdict.minor.append(
+            f"{churn} changed line{'s are' if churn > 1 else ' is'} volatile "
+            "(changed on several recent checks), ignored"
+        )
     if kept:
         verdict.minor.append(f"{len(kept)} changed line(s) match the source's minor patterns")
     facts = _changed_facts(changes)
@@ -139,7 +161,7 @@ def assess(
     elif not changes and (moved or kept):
         severity = Severity.MINOR
     reasons = tuple(dict.fromkeys(verdict.major + verdict.minor)) or ("no text changed",)
-    return Significance(severity, reasons, facts, edition)
+    return Significance(severity, reasons, facts, edition, template=shared, volatile=churn)
 
 
 # ---------------------------------------------------------------- the changes
@@ -211,6 +233,12 @@ def _whole_line(change: _Change) -> tuple[str, str | None]:
     if change.old is None:
         return "+", change.new
     return "", None
+
+
+def _without(changes: list[_Change], ignored: Callable[[str], bool]) -> tuple[list[_Change], int]:
+    """The changes whose every line is not ``ignored``, and how many lines were."""
+    rest = [c for c in changes if not all(ignored(text) for text in c.texts)]
+    return rest, sum(len(c.texts) for c in changes) - sum(len(c.texts) for c in rest)
 
 
 def _split(

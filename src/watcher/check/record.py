@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watcher.changes.diff import diff_texts
+from watcher.changes.volatility import learn
 from watcher.check.signal import pinned_versions
 from watcher.config.model import Source
 from watcher.errors import SourceError
@@ -97,6 +98,8 @@ class Record:
             if outcome != UNCHANGED and rendered is not None and new_hash is not None:
                 self._store_version(fetched, rendered, new_hash, at)
                 diff = self._diff(tx, old_hash, new_hash, rendered.text, at)
+                if outcome == CHANGED and diff is not None:
+                    learn(self.state.churn, self.state.volatile, diff, at)
             self._mark_success(fetched, at, outcome)
             self._journal_fetch(tx, fetched, at, outcome, new_hash)
             self._save(tx, changed=outcome != UNCHANGED)

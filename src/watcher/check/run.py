@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from watcher.check.signal import with_site_templates
 from watcher.check.source import SourceCheck
 from watcher.config.model import Source
 from watcher.fetch.client import Fetcher, Transport
@@ -83,6 +84,6 @@ async def run_check(
     return RunResult(
         started=started,
         finished=clock(),
-        results=tuple(results),
+        results=with_site_templates(project, results),
         rendered_in_workers=renderers.in_workers,
     )

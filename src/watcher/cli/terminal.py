@@ -7,7 +7,7 @@ tables; when output is piped (cron, CI) it degrades to plain lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol
@@ -240,8 +240,17 @@ def _error_cell(state: SourceState) -> str:
 # diff
 
 
-def show_diff(console: Console, diff: Diff, header: str) -> None:
-    """A diff with word-level highlights: colour and reverse video on a terminal."""
+def show_diff(
+    console: Console,
+    diff: Diff,
+    header: str,
+    note: Callable[[str], str | None] = lambda text: None,
+) -> None:
+    """A diff with word-level highlights: colour and reverse video on a terminal.
+
+    ``note`` says what a changed line is when the assessment leaves it out
+    ("volatile, ignored"); it is shown after the line, dimmed.
+    """
     console.print(Text(header, style="bold"))
     for hunk in diff.hunks:
         console.print(
@@ -251,7 +260,11 @@ def show_diff(console: Console, diff: Diff, header: str) -> None:
             )
         )
         for line in hunk.lines:
-            console.print(_line_text(line))
+            text = _line_text(line)
+            said = note(line.text) if line.tag != " " else None
+            if said:
+                text.append(f"   ({said})", style="dim italic")
+            console.print(text)
 
 
 def _line_text(line: Line) -> Text:
