@@ -326,3 +326,34 @@ def _wait(condition: Callable[[], object], what: str, timeout: float = DEADLINE)
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_malformed_answer_is_recorded_once_and_blames_no_neighbour(
+    tmp_path: Path, site: WebSite, daemons: list[Daemon]
+) -> None:
+    """A garbage status line used to fail the whole batch: retried every half second,
+    never recorded, and the healthy sources beside it logged as connect timeouts."""
+    from tests.test_misbehaviour import RawServer
+
+    site.routes["/healthy"] = page("healthy")
+    raw = RawServer(b"GARBAGE\r\n\r\n")
+    try:
+        text = sources_yaml(site, ("healthy", "1h"))
+        text += f"  - {{id: bad, url: '{raw.url}/bad', title: bad, interval: 1h}}\n"
+        config = write_config(tmp_path, text)
+        daemon = Daemon(config)
+        daemons.append(daemon)
+        daemon.wait_for(lambda: daemon.events("batch.done"), "the first batch")
+        time.sleep(2 * 0.5 + 0.5)  # room for the retries the bug made, every batch window
+        assert daemon.stop() == 0
+    finally:
+        raw.close()
+    assert not daemon.events("cycle.failed")
+    assert len(daemon.events("batch.started")) == 1
+    [bad] = daemon.events("check.done", source="bad")
+    assert bad["outcome"] == "failed" and bad["kind"] == "network"
+    assert "malformed response" in bad["error"]
+    [healthy] = daemon.events("check.done", source="healthy")
+    assert healthy["outcome"] == "baseline"
+    state = json.loads((tmp_path / "snapshots" / "bad" / "state.json").read_text())
+    assert state["consecutive_failures"] == 1

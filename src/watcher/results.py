@@ -219,6 +219,8 @@ class SourceResult:
     law: tuple[str, ...] = ()
     claims: tuple[GuideClaims, ...] = ()
     unconfirmed: bool = False
+    traceback: str | None = None
+    """For an ``internal`` failure (a bug met on this source): where it happened."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,11 @@ class RunResult:
     @property
     def all_failed(self) -> bool:
         return bool(self.results) and all(r.outcome == FAILED for r in self.results)
+
+    @property
+    def internal_errors(self) -> tuple[SourceResult, ...]:
+        """Sources that met a bug of watcher's own: the command exits 70 after the run."""
+        return tuple(r for r in self.results if r.error_kind == "internal")
 
     @property
     def noteworthy(self) -> bool:

@@ -12,8 +12,10 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from watcher.check.record import unrecorded
 from watcher.check.source import SourceCheck
 from watcher.config.model import Source
+from watcher.errors import StateError
 from watcher.fetch.client import Fetcher, Transport
 from watcher.project import Project
 from watcher.results import Clock, RunResult, SourceResult, utcnow
@@ -71,15 +73,27 @@ async def run_check(
     async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
 
         async def one(source: Source) -> SourceResult:
-            result = await SourceCheck(project, source, fetcher, renderers, clock).run()
+            try:
+                check = SourceCheck(project, source, fetcher, renderers, clock)
+            except StateError as exc:
+                result = unrecorded(source, exc, clock())
+            else:
+                result = await check.run()
             if on_result is not None:
                 on_result(result)
             return result
 
         try:
-            results = await asyncio.gather(*(one(s) for s in sources))
+            # Every source runs to its end whatever another one raised: the
+            # results of the others are stored before the first error goes up.
+            gathered = await asyncio.gather(*(one(s) for s in sources), return_exceptions=True)
         finally:
             await renderers.aclose()
+    results = []
+    for item in gathered:
+        if isinstance(item, BaseException):
+            raise item
+        results.append(item)
     return RunResult(
         started=started,
         finished=clock(),

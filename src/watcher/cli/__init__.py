@@ -17,15 +17,12 @@ Exit codes, the same for every command:
 from __future__ import annotations
 
 import sys
-import tempfile
 import traceback
-from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
 from watcher.cli import admin, daemon, gate, inspect, report, runs
-from watcher.cli.common import cli
+from watcher.cli.common import cli, crash_log
 from watcher.errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
 
 for _module in (runs, daemon, inspect, gate, report, admin):
@@ -51,15 +48,7 @@ def main() -> None:
         click.echo(f"watcher: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the last line of defence: exit 70, traceback to a file
-        log = _log_crash()
+        log = crash_log([traceback.format_exc()])
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
         click.echo(message, err=True)
         sys.exit(EXIT_INTERNAL)
-
-
-def _log_crash() -> Path:
-    path = Path(tempfile.gettempdir()) / "watcher-crash.log"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"--- {datetime.now(UTC).isoformat()} watcher {' '.join(sys.argv[1:])}\n")
-        traceback.print_exc(file=handle)
-    return path

@@ -28,7 +28,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from watcher.errors import FetchError, HTTPStatusError, RobotsError
 from watcher.fetch.body import charset, read_capped
-from watcher.fetch.failures import network_error, timed_out
+from watcher.fetch.failures import WIRE_ERRORS, network_error, timed_out
 from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
@@ -280,7 +280,7 @@ def _request_headers(policy: FetchPolicy, validators: Validators | None) -> dict
 async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     try:
         return await client.send(request, stream=True)
-    except httpx.HTTPError as exc:
+    except WIRE_ERRORS as exc:  # a malformed answer too, whatever the transport raised
         raise network_error(exc, str(request.url)) from exc
 
 
