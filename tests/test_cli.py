@@ -183,3 +183,31 @@ def test_second_writer_exits_4(project_dir: Path) -> None:
     assert result.returncode == 4
     assert "holds the project lock" in result.stderr
     assert "pid" in result.stderr
+
+
+def test_a_run_that_met_a_bug_exits_70_naming_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+    from datetime import UTC, datetime
+
+    from watcher.cli.runs import exit_for_internal_errors
+    from watcher.results import FAILED, RunResult, SourceResult
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    bug = SourceResult(
+        "fund",
+        FAILED,
+        now,
+        error_kind="internal",
+        error="internal error: KeyError: 'x'",
+        traceback="Traceback (most recent call last):\nKeyError: 'x'\n",
+    )
+    fine = SourceResult("law", "unchanged", now)  # type: ignore[arg-type]
+    with pytest.raises(SystemExit) as exit_:
+        exit_for_internal_errors(RunResult(now, now, (bug, fine)))
+    assert exit_.value.code == 70
+    assert "fund: internal error: KeyError" in capsys.readouterr().err
+    assert "KeyError: 'x'" in (tmp_path / "watcher-crash.log").read_text(encoding="utf-8")
+    exit_for_internal_errors(RunResult(now, now, (fine,)))  # nothing to say: returns

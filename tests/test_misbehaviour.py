@@ -590,3 +590,35 @@ def test_an_expired_certificate_has_no_word_of_the_russian_ca(
     assert (result.outcome, result.error_kind) == (FAILED, "network"), result.error
     assert "certificate expired" in (result.error or "")
     assert "Russian" not in (result.error or "") and "ca_bundle" not in (result.error or "")
+
+
+def test_a_bug_met_on_one_source_is_its_failure_and_the_others_are_stored(
+    tmp_path: Path,
+) -> None:
+    """An exception no stage expects (here raised beneath the client) is recorded as
+    that source's ``internal`` failure with its traceback; the run goes on."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "buggy.example":
+            raise RuntimeError("boom")
+        body = httpx.ByteStream(GOOD.encode())
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, stream=body)
+
+    text = (
+        "defaults:\n  retries: 0\n  robots: ignore\nsources:\n"
+        "  - {id: buggy, url: 'http://buggy.example/page', title: Buggy}\n"
+        "  - {id: fine, url: 'http://fine.example/page', title: Fine}\n"
+    )
+    project = Project.load(write_config(tmp_path, text))
+    run = asyncio.run(
+        run_check(project, project.config.sources, transport=httpx.MockTransport(handler))
+    )
+    buggy, fine = run.results
+    assert (buggy.outcome, buggy.error_kind) == (FAILED, "internal")
+    assert "RuntimeError: boom" in (buggy.error or "")
+    assert "RuntimeError: boom" in (buggy.traceback or "")
+    assert fine.outcome == "baseline", fine.traceback
+    assert run.internal_errors == (buggy,)
+    assert project.store.load_state("buggy").consecutive_failures == 1
+    assert fine.outcome == "baseline"
+    assert project.store.load_state("fine").current == fine.new_hash
