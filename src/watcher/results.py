@@ -232,6 +232,8 @@ class RunResult:
     results: tuple[SourceResult, ...] = field(default_factory=tuple)
     rendered_in_workers: int = 0
     """Bodies turned into text by worker processes (see :mod:`watcher.text.workers`)."""
+    repairs: tuple[str, ...] = ()
+    """Damaged or missing files of ``snapshots/`` rebuilt during the run, in words."""
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)

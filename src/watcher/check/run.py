@@ -67,6 +67,7 @@ async def run_check(
 ) -> RunResult:
     """Check ``sources`` concurrently within the politeness limits."""
     started = clock()
+    project.store.repairs.clear()
     project.reconcile()
     defaults = project.config.defaults
     renderers = renderers_for(defaults.workers)
@@ -99,4 +100,5 @@ async def run_check(
         finished=clock(),
         results=tuple(results),
         rendered_in_workers=renderers.in_workers,
+        repairs=tuple(project.store.repairs),
     )

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from watcher.state import GuideReviews, ReviewEntry
-from watcher.store.files import read_json, write_json
+from watcher.shapes import ShapeError
+from watcher.state import GuideReviews, ReviewEntry, reviews_from_json
+from watcher.store.files import read_json, shape_error, write_json
 
 REVIEWS_DIR = "_reviews"
+
+
 class ReviewStore:
     """Reads and appends ``snapshots/_reviews/*.json``."""
 
@@ -28,11 +31,15 @@ class ReviewStore:
         return self.root / f"{guide_id}.json"
 
     def load(self, guide_id: str) -> GuideReviews:
-        data = read_json(self.path(guide_id))
+        """A guide's sign-offs; a damaged file is a StateError naming it."""
+        path = self.path(guide_id)
+        data = read_json(path)
         if data is None:
             return GuideReviews(guide=guide_id)
-        entries = [ReviewEntry.from_json(item) for item in data.get("entries", [])]
-        return GuideReviews(guide=guide_id, entries=entries)
+        try:
+            return reviews_from_json(guide_id, data)
+        except ShapeError as exc:
+            raise shape_error(path, exc) from None
 
     def append(self, guide_id: str, entry: ReviewEntry) -> GuideReviews:
         reviews = self.load(guide_id)
