@@ -30,6 +30,7 @@ from watcher.check.run import run_check
 from watcher.config import Source, make_source
 from watcher.errors import RedirectError
 from watcher.fetch.client import Fetcher
+from watcher.fetch.redirects import AddressBook, PinnedResolver, PrivateGuard
 from watcher.project import Project
 from watcher.results import CHANGED, FAILED, UNCHANGED, RunResult, SourceResult
 
@@ -622,3 +623,84 @@ def test_a_bug_met_on_one_source_is_its_failure_and_the_others_are_stored(
     assert project.store.load_state("buggy").consecutive_failures == 1
     assert fine.outcome == "baseline"
     assert project.store.load_state("fine").current == fine.new_hash
+
+
+# -- the private-address guard fails closed, and connects where it checked ---------------
+
+
+def _redirect_to(target: str) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "public.example":
+            return httpx.Response(302, headers={"Location": target})
+        return httpx.Response(200, stream=httpx.ByteStream(b"<p>the proxy's answer</p>"))
+
+    return httpx.MockTransport(handler)
+
+
+async def _only_public_example(host: str) -> list[str]:
+    if host == "public.example":
+        return ["93.184.216.34"]
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("http://metadata.google.internal/computeMetadata/v1/", "a private address"),
+        ("http://localhost./admin", "a private address"),
+        ("http://printer.local/", "a private address"),
+        ("http://nowhere.example/", "a name that does not resolve here"),
+        ("http://[::ffff:10.0.0.7]/", "a private address"),
+        ("http://0.0.0.0:8080/", "a private address"),
+    ],
+)
+def test_the_guard_refuses_what_it_cannot_prove_public(target: str, why: str) -> None:
+    """Through a proxy these names are the proxy's to resolve; watcher cannot resolve
+    them here, so nothing proves them public: refused, not followed."""
+    source = make_source(id="p", url="http://public.example/page", title="P", robots="ignore")
+
+    async def go() -> object:
+        transport = _redirect_to(target)
+        async with Fetcher(transport=transport, resolver=_only_public_example) as fetcher:
+            return await fetcher.fetch(source.url, source.fetch)
+
+    with pytest.raises(RedirectError, match=re.escape(f"redirect to {why} refused: {target}")):
+        asyncio.run(go())
+
+
+def test_a_name_is_resolved_once_and_connections_go_where_the_guard_looked() -> None:
+    """DNS rebinding: the first answer is public, every later one private. The guard
+    and the connection share the first answer."""
+    answers = iter([["93.184.216.34"], ["127.0.0.1"], ["127.0.0.1"]])
+
+    async def rebinding(host: str) -> list[str]:
+        return next(answers)
+
+    async def go() -> tuple[object, list[str]]:
+        book = AddressBook(rebinding)
+        guard = PrivateGuard(book)
+        await guard.check("http://93.184.216.35/", "http://rebind.example/", allow_private=False)
+        pinned = await PinnedResolver(book).resolve("rebind.example", 80)
+        return pinned, [r["host"] for r in pinned]
+
+    _, hosts = asyncio.run(go())
+    assert hosts == ["93.184.216.34"]
+
+
+def test_direct_connections_use_the_run_s_addresses(site: WebSite) -> None:
+    site.routes["/page"] = Page(GOOD)
+    port = site.url.rsplit(":", 1)[1]
+    url = f"http://watcher-test.invalid:{port}/page"  # .invalid never resolves for real
+    source = make_source(id="p", url=url, title="P", robots="ignore", retries=0)
+
+    async def local(host: str) -> list[str]:
+        assert host == "watcher-test.invalid"
+        return ["127.0.0.1"]
+
+    async def go() -> object:
+        async with Fetcher(resolver=local) as fetcher:
+            return await fetcher.fetch(source.url, source.fetch)
+
+    fetched = asyncio.run(go())
+    assert getattr(fetched, "status", None) == 200
+    assert site.requests[-1][1]["host"] == f"watcher-test.invalid:{port}"

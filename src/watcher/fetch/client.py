@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
 
+import aiohttp
 import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -32,6 +33,8 @@ from watcher.fetch.failures import WIRE_ERRORS, network_error, timed_out
 from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
+    AddressBook,
+    PinnedResolver,
     PrivateGuard,
     Resolver,
     next_hop,
@@ -104,7 +107,8 @@ class Fetcher:
         self._clients: dict[tuple[str | None, str | None, bool], httpx.AsyncClient] = {}
         self._transport = transport
         self._concurrency = concurrency
-        self._guard = PrivateGuard(resolver)
+        self._addresses = AddressBook(resolver)
+        self._guard = PrivateGuard(self._addresses)
         self._robots = RobotsCache()
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
@@ -136,7 +140,12 @@ class Fetcher:
         verify = _tls_context(policy)
         transport = self._transport
         if transport is None and policy.proxy is None:
-            transport = AiohttpTransport(verify=verify, limits=limits, trust_env=False)
+            transport = AiohttpTransport(
+                verify=verify,
+                limits=limits,
+                trust_env=False,
+                client=lambda: _pinned_session(self._addresses, verify, limits),
+            )
         return httpx.AsyncClient(
             transport=transport,
             limits=limits,
@@ -251,6 +260,20 @@ class Fetcher:
         except HTTPStatusError as exc:
             return policy_for_response(exc.status)
         return policy_for_response(fetched.status, fetched.body)
+
+
+def _pinned_session(
+    book: AddressBook, verify: ssl.SSLContext | bool, limits: httpx.Limits
+) -> aiohttp.ClientSession:
+    """The aiohttp session of direct connections: to the addresses the guard checked."""
+    connector = aiohttp.TCPConnector(
+        resolver=PinnedResolver(book),
+        use_dns_cache=False,
+        ssl=verify if isinstance(verify, ssl.SSLContext) else False,
+        limit=limits.max_connections or 0,
+        keepalive_timeout=limits.keepalive_expiry,
+    )
+    return aiohttp.ClientSession(connector=connector)
 
 
 def _tls_context(policy: FetchPolicy) -> ssl.SSLContext | bool:
