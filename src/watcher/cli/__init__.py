@@ -21,7 +21,7 @@ import traceback
 
 import click
 
-from watcher.cli import admin, daemon, gate, inspect, report, runs
+from watcher.cli import admin, daemon, gate, inspect, report, runs, terminal
 from watcher.cli.common import cli, crash_log
 from watcher.errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
 
@@ -45,10 +45,10 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
     except WatcherError as exc:
-        click.echo(f"watcher: error: {exc}", err=True)
+        click.echo(terminal.safe(f"watcher: error: {exc}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the last line of defence: exit 70, traceback to a file
         log = crash_log([traceback.format_exc()])
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
-        click.echo(message, err=True)
+        click.echo(terminal.safe(message), err=True)
         sys.exit(EXIT_INTERNAL)

@@ -93,7 +93,8 @@ def exit_for_internal_errors(run: RunResult) -> None:
         return
     log = crash_log(r.traceback or f"{r.source}: {r.error}\n" for r in broken)
     for result in broken:
-        click.echo(f"watcher: {result.source}: {result.error} (traceback in {log})", err=True)
+        message = f"watcher: {result.source}: {result.error} (traceback in {log})"
+        click.echo(terminal.safe(message), err=True)
     sys.exit(EXIT_INTERNAL)
 
 
@@ -110,7 +111,8 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
         if not quiet:
             click.echo(f"notify: sent {key} to {channel}", err=True)
     for channel, error in delivery.failed:
-        click.echo(f"watcher: warning: notify: {channel}: {error} (retried next check)", err=True)
+        message = f"watcher: warning: notify: {channel}: {error} (retried next check)"
+        click.echo(terminal.safe(message), err=True)
 
 
 @click.command()
