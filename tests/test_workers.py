@@ -197,3 +197,10 @@ def test_a_worker_out_of_step_is_dropped_and_nothing_hangs() -> None:
     text, renderers = asyncio.run(go())
     assert text == render_fetched(SOURCE.text, fetched(ARTICLE), None).text
     assert (renderers.in_workers, renderers.in_process) == (0, 1)
+
+
+def test_never_more_workers_than_sources() -> None:
+    """``workers: 16`` for a run of two sources starts two processes, not sixteen."""
+    assert renderers_for(16, 2).wanted == 2
+    assert renderers_for("auto", 1).wanted == 1
+    assert renderers_for(3, 0).wanted == 0

@@ -70,7 +70,7 @@ async def run_check(
     project.store.repairs.clear()
     project.reconcile()
     defaults = project.config.defaults
-    renderers = renderers_for(defaults.workers)
+    renderers = renderers_for(defaults.workers, len(sources))
     async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
 
         async def one(source: Source) -> SourceResult:

@@ -86,14 +86,18 @@ def _frozen_mapping(items: dict[str, Any]) -> MappingProxyType[str, Any]:
 copyreg.pickle(MappingProxyType, lambda proxy: (_frozen_mapping, (dict(proxy),)))
 
 
-def renderers_for(setting: int | str) -> Renderers:
-    """The renderers of one run under the ``workers`` setting (``auto`` or a count)."""
+def renderers_for(setting: int | str, sources: int | None = None) -> Renderers:
+    """The renderers of one run under the ``workers`` setting (``auto`` or a count).
+
+    Never more processes than the run has ``sources`` to render.
+    """
+    most = sys.maxsize if sources is None else max(sources, 0)
     if setting != "auto":
-        return Renderers(int(setting))
+        return Renderers(min(int(setting), most))
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     # At least one, even on one core: the worker that gives hostile bodies a deadline.
     spare = max(1, min(AUTO_MAX_WORKERS, (cores or 1) - 1))
-    return Renderers(spare, start_after=AUTO_START_AFTER)
+    return Renderers(min(spare, most), start_after=AUTO_START_AFTER)
 
 
 class Renderers:
