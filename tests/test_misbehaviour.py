@@ -704,3 +704,9 @@ def test_direct_connections_use_the_run_s_addresses(site: WebSite) -> None:
     fetched = asyncio.run(go())
     assert getattr(fetched, "status", None) == 200
     assert site.requests[-1][1]["host"] == f"watcher-test.invalid:{port}"
+
+
+def test_a_503_with_a_far_future_retry_after_is_not_maintenance(case: Case) -> None:
+    case.site.routes["/page"] = Page("down", status=503, headers={"Retry-After": "31536000"})
+    result = case.assert_failed_and_intact("http")
+    assert "HTTP 503" in (result.error or "")
