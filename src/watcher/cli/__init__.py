@@ -16,6 +16,7 @@ Exit codes, the same for every command:
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
@@ -34,6 +35,7 @@ __all__ = ["cli", "main"]
 
 def main() -> None:
     """Console entry point: map errors to exit codes, never a traceback."""
+    _reap_own_children()
     try:
         cli.main(standalone_mode=False, prog_name="watcher")
     except click.exceptions.Exit as exc:
@@ -52,3 +54,14 @@ def main() -> None:
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
         click.echo(terminal.safe(message), err=True)
         sys.exit(EXIT_INTERNAL)
+
+
+def _reap_own_children() -> None:
+    """Take back SIGCHLD if a parent left it ignored.
+
+    With SIGCHLD ignored the kernel reaps the render workers itself, asyncio
+    never learns how they exited, and says "Unknown child process pid" on
+    stderr for each one.
+    """
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)

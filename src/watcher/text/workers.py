@@ -152,13 +152,20 @@ class Renderers:
         """
         if not self.wanted:
             return None
-        if self._least_busy(backlog=sys.maxsize) is None and self._restarts < MAX_RESTARTS:
-            if self._starting is None or self._starting.done():
-                self._restarts += self._starting is not None
-                self._starting = asyncio.create_task(self._start(1 if self._workers else None))
-            await asyncio.shield(self._starting)
-            await asyncio.gather(*(w.answered_hello.wait() for w in self._workers))
-        return self._least_busy(backlog=sys.maxsize)
+        self._start_once()
+        while (worker := self._least_busy(backlog=sys.maxsize)) is None:
+            if self._starting is not None and not self._starting.done():
+                await asyncio.shield(self._starting)
+                continue
+            starting = [w for w in self._workers if not w.answered_hello.is_set()]
+            if starting:  # up, not ready yet
+                await starting[0].answered_hello.wait()
+                continue
+            if self._restarts >= MAX_RESTARTS:
+                return None
+            self._restarts += 1  # every worker is gone: one more
+            self._starting = asyncio.create_task(self._start(1))
+        return worker
 
     async def ready(self) -> int:
         """Start the workers now and wait until each is ready or gone; how many are ready."""
@@ -264,6 +271,9 @@ class _Worker:
         except (ConnectionError, RuntimeError) as exc:
             self._fail()
             raise _WorkerGone from exc
+        if stdin.is_closing():  # the write found the pipe broken: the worker died before
+            self._fail()
+            raise _WorkerGone
         self.pending.append(_Request(self._sent, future, deadline))  # answered in this order
         if len(self.pending) == 1:
             self._arm()
