@@ -710,3 +710,30 @@ def test_a_503_with_a_far_future_retry_after_is_not_maintenance(case: Case) -> N
     case.site.routes["/page"] = Page("down", status=503, headers={"Retry-After": "31536000"})
     result = case.assert_failed_and_intact("http")
     assert "HTTP 503" in (result.error or "")
+
+
+def test_a_5mb_single_line_page_fails_as_too_large_alone(tmp_path: Path, site: WebSite) -> None:
+    """Every later stage (diff, facts, significance) spent seconds on one line of
+    5 MB, on the loop that fetches the other sources."""
+    site.routes["/page"] = Page("слово " * 900_000, content_type="text/plain")
+    project = two_sources(tmp_path, site.url, site)
+    bad, healthy = asyncio.run(run_check(project, project.config.sources)).results
+    assert (bad.outcome, bad.error_kind) == (FAILED, "too-large"), bad.error
+    assert "a line of 5399999 characters" in (bad.error or "")
+    assert healthy.outcome == "baseline"
+
+
+def test_a_deeply_nested_page_never_stalls_a_healthy_source(tmp_path: Path, site: WebSite) -> None:
+    """100 000 nested <div>s took 30 s to extract, on the loop that fetches: rendered
+    under its deadline in a worker, it costs the healthy source nothing."""
+    site.routes["/page"] = Page("<html><body>" + "<div>" * 100_000 + "текст</body></html>")
+    site.routes["/healthy"] = Page(GOOD, drip=0.02)
+    text = (
+        "defaults:\n  timeout: 4s\n  retries: 0\n  robots: ignore\n  workers: 1\nsources:\n"
+        f"  - {{id: nested, url: '{site.url}/page', title: Nested}}\n"
+        f"  - {{id: healthy, url: '{site.url}/healthy', title: Healthy}}\n"
+    )
+    project = Project.load(write_config(tmp_path, text))
+    nested, healthy = asyncio.run(run_check(project, project.config.sources)).results
+    assert healthy.outcome == "baseline", healthy.error
+    assert nested.error_kind in (None, "timeout", "extract"), nested.error
