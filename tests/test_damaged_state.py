@@ -295,3 +295,18 @@ def test_a_damaged_database_is_named_and_rebuilt_by_reindex(root: Path) -> None:
 
 def test_state_error_is_a_store_error() -> None:
     assert issubclass(StateError, StoreError)
+
+
+def test_check_due_is_not_blocked_by_one_damaged_state(root: Path) -> None:
+    """``watcher check --due`` from cron must still check the other sources."""
+    state = folder(root) / "state.json"
+    state.write_text(conflicted(state.read_text(encoding="utf-8")), encoding="utf-8")
+    law = folder(root, "law") / "state.json"
+    data = json.loads(law.read_text(encoding="utf-8"))
+    data["last_check"]["at"] = "2000-01-01T00:00:00+00:00"  # long due
+    law.write_text(json.dumps(data), encoding="utf-8")
+    result = run_cli("check", "--due", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "fund: failed: merge conflict in" in result.stdout
+    law_state = json.loads(law.read_text(encoding="utf-8"))
+    assert law_state["last_check"]["at"] != "2000-01-01T00:00:00+00:00"

@@ -39,8 +39,17 @@ def select_sources(
     sources = [s for s in config.sources if not wanted or s.id in wanted]
     if due_only:
         moment = now or utcnow()
-        sources = [s for s in sources if is_due(s, project.store.load_state(s.id), moment)]
+        sources = [s for s in sources if _due(project, s, moment)]
     return sources
+
+
+def _due(project: Project, source: Source, now: datetime) -> bool:
+    """Due, or its state is damaged: then its check says so, and the others go on."""
+    try:
+        state = project.store.load_state(source.id)
+    except StateError:
+        return True
+    return is_due(source, state, now)
 
 
 def is_due(source: Source, state: SourceState, now: datetime) -> bool:
