@@ -246,14 +246,14 @@ class Daemon:
     # ------------------------------------------------------------ holds
 
     def _states(self) -> dict[str, SourceState]:
-        """The committed states; a damaged one reads as never checked (it is due, then held)."""
-        states = {}
-        for source in self.project.config.sources:
-            try:
-                states[source.id] = self.project.store.load_state(source.id)
-            except StateError:
-                states[source.id] = SourceState(source.id)
-        return states
+        return {source.id: self._state(source.id) for source in self.project.config.sources}
+
+    def _state(self, source_id: str) -> SourceState:
+        """The committed state; a damaged one reads as never checked (it is due, then held)."""
+        try:
+            return self.project.store.load_state(source_id)
+        except StateError:
+            return SourceState(source_id)
 
     def _due(self) -> list[Source]:
         """The sources due now, but for those held after a check that recorded nothing."""
@@ -266,9 +266,8 @@ class Daemon:
         """A source of ``batch`` still due (its check recorded nothing: damaged state, a
         failed batch) waits :data:`HOLD` (at most its interval), never the next wake-up."""
         now = self.timer_clock()
-        states = self._states()
         for source in batch:
-            if is_due(source, states[source.id], now):
+            if is_due(source, self._state(source.id), now):
                 hold = max(min(source.cadence.interval, HOLD), timedelta(seconds=BATCH_WINDOW))
                 self._held[source.id] = now + hold
                 event(logger, "source.held", logging.WARNING, source=source.id, until=now + hold)
