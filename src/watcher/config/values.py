@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-import ssl
 from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import getaddresses
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from watcher.config.limits import nested_repeat
+from watcher.config.limits import check_backtracking, check_pem, check_url, header_value
 from watcher.config.model import ALERT_EVENTS
 from watcher.config.nodes import CONSTRUCTOR, At, as_list, as_map, located, scalar, yaml_int
 from watcher.errors import ConfigError
@@ -30,7 +29,6 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]+")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION_UNITS = {
     "ms": timedelta(milliseconds=1),
@@ -184,21 +182,8 @@ def read_url(at: At) -> str:
         raise at.error(f"invalid URL {url!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
         raise at.error(f"invalid URL {url!r}", hint="use an absolute http:// or https:// URL")
-    _no_credentials(at, url)
+    check_url(at, url)
     return url
-
-
-def _no_credentials(at: At, url: str) -> None:
-    """A URL may carry no control character, nor a user or password (sent, and shown)."""
-    if _CONTROL.search(url):
-        raise at.error(f"a control character in the URL {url!r}", hint="remove it")
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        raise at.error(
-            "a URL with a user name or password: it would be sent to every redirect target"
-            " and shown in the digests",
-            hint="remove it; a site that needs credentials is not a public source",
-        )
 
 
 def read_strings(at: At) -> list[tuple[At, str]]:
@@ -231,13 +216,7 @@ def _compile(at: At, pattern: str) -> re.Pattern[str]:
         compiled = re.compile(pattern)
     except re.error as exc:
         raise at.error(f"invalid regular expression {pattern!r}: {exc}") from None
-    nested = nested_repeat(pattern)
-    if nested is not None:
-        raise at.error(
-            f"regular expression {pattern!r} repeats a repetition ({nested}): on some pages"
-            " it would run for hours (catastrophic backtracking)",
-            hint="repeat once: (?:\\d+\\s)* instead of (?:\\d+\\s*)*, \\w+ instead of (\\w+)+",
-        )
+    check_backtracking(at, pattern)
     return compiled
 
 
@@ -259,27 +238,13 @@ def read_headers(at: At) -> Mapping[str, str]:
         text = read_str(value)
         if "\r" in text or "\n" in text:
             raise value.error("header values must be on one line")
-        headers[name] = _header_value(value, text)
+        headers[name] = header_value(value, text)
     return MappingProxyType(headers)
 
 
 def read_header_text(at: At) -> str:
     """A non-empty value sent as an HTTP header (``user_agent``): printable ASCII."""
-    return _header_value(at, read_text(at))
-
-
-def _header_value(at: At, text: str) -> str:
-    """HTTP header values are one line of ASCII: anything else breaks every request."""
-    if _CONTROL.search(text):
-        raise at.error(
-            f"a control character (CR, LF, NUL...) in {text!r}", hint="HTTP headers are one line"
-        )
-    if not text.isascii():
-        raise at.error(
-            f"non-ASCII characters in {text!r}",
-            hint="HTTP headers are ASCII: transliterate the text (Latin letters)",
-        )
-    return text
+    return header_value(at, read_text(at))
 
 
 def read_owner(at: At) -> str:
@@ -347,27 +312,15 @@ def read_ca_bundle(at: At) -> str:
         path = Path(at.file).resolve().parent / path
     if not path.is_file():
         raise at.error(f"CA bundle not found: {path}", hint="a PEM file, relative to sources.yaml")
-    _check_pem(at, path)
+    check_pem(at, path)
     return str(path)
-
-
-def _check_pem(at: At, path: Path) -> None:
-    """The bundle must load as certificates now, not fail every fetch of its hosts later."""
-    try:
-        ssl.create_default_context().load_verify_locations(cafile=str(path))
-    except (ssl.SSLError, ValueError, OSError) as exc:
-        raise at.error(
-            f"CA bundle {path} is not a PEM file of certificates ({exc})",
-            hint="-----BEGIN CERTIFICATE----- blocks; convert a DER file with"
-            " `openssl x509 -inform der -in CA.cer -out CA.pem`",
-        ) from None
 
 
 def read_email(at: At) -> str:
     value = read_str(at)
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
         raise at.error(f"invalid e-mail address {value!r}")
-    return _header_value(at, value)  # sent as the From: header of every request
+    return header_value(at, value)  # sent as the From: header of every request
 
 
 def read_ratio(at: At) -> float:
