@@ -229,7 +229,7 @@ def test_run_once_checks_what_is_due(tmp_path: Path, site: WebSite) -> None:
 
 
 def test_two_checks_at_once_wait_or_exit_4_naming_the_holder(tmp_path: Path, site: WebSite) -> None:
-    site.routes["/slow"] = page("slow", delay=2.0)
+    site.routes["/slow"] = page("slow", delay=4.0)  # outlasts a second process starting under load
     config = write_config(tmp_path, sources_yaml(site, ("slow", "1h")))
     args = [sys.executable, "-m", "watcher", "-c", str(config), "check"]
     env = {k: v for k, v in os.environ.items() if k != "WATCHER_DB"}

@@ -19,9 +19,11 @@ from pathlib import Path
 from watcher.config import load_config
 from watcher.config.model import Config
 from watcher.errors import SourceError, StateError, StoreError
+from watcher.guides.audit import GuideAudit, with_audits
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
 from watcher.store import Journal, SnapshotStore, default_url
+from watcher.store.guide_pages import GuidePageStore
 from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
 from watcher.store.reviews import ReviewStore
 from watcher.text import normalize
@@ -37,6 +39,7 @@ class Project:
     db_url: str
     store: SnapshotStore = field(init=False)
     reviews: ReviewStore = field(init=False)
+    guide_pages: GuidePageStore = field(init=False)
     _journal: Journal | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -44,6 +47,7 @@ class Project:
             self.config.root / "snapshots", hasher=normalize.content_hash, rerender=self._rerender
         )
         self.reviews = ReviewStore(self.store.root)
+        self.guide_pages = GuidePageStore(self.store.root)
 
     @classmethod
     def load(cls, config_path: str | os.PathLike[str], db_url: str | None = None) -> Project:
@@ -147,9 +151,20 @@ class Project:
     def verdicts(self, now: datetime) -> list[GuideVerdict]:
         """Every guide's freshness at ``now``, from the committed state alone.
 
-        Changes and claims are assessed from the pinned and current texts.
+        Changes and claims are assessed from the pinned and current texts;
+        the findings of the last ``watcher audit`` are added as warnings.
         """
-        return all_verdicts(self.config, self.states(), self.all_reviews(), now, self.store)
+        verdicts = all_verdicts(self.config, self.states(), self.all_reviews(), now, self.store)
+        return with_audits(self.config, verdicts, self.audits())
+
+    def audits(self) -> dict[str, GuideAudit]:
+        """The last ``watcher audit`` of each configured guide that has one."""
+        found = {}
+        for guide in self.config.guides:
+            data = self.guide_pages.load(guide.id)
+            if data is not None and data.get("url") == guide.url:
+                found[guide.id] = GuideAudit.from_json(data)
+        return found
 
     def close(self) -> None:
         if self._journal is not None:

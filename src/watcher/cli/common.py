@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from watcher import __version__
+from watcher.config.model import Config
 from watcher.project import Project
 from watcher.results import utcnow
 
@@ -98,3 +99,9 @@ def crash_log(tracebacks: Iterable[str]) -> Path:
         for text in tracebacks:
             handle.write(text)
     return path
+
+
+def echo_config_warnings(config: Config, *, err: bool = True) -> None:
+    """The configuration's warnings (placeholders, missing files), one line each."""
+    for warning in config.warnings:
+        click.echo(f"watcher: warning: {warning}", err=err)

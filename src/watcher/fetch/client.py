@@ -20,6 +20,7 @@ import ssl
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType, TracebackType
 
 import aiohttp
@@ -29,7 +30,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from watcher.errors import FetchError, HTTPStatusError, RobotsError
 from watcher.fetch.body import charset, read_capped
-from watcher.fetch.failures import WIRE_ERRORS, network_error, timed_out
+from watcher.fetch.failures import WIRE_ERRORS, missing_ca_bundle, network_error, timed_out
 from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
@@ -169,6 +170,8 @@ class Fetcher:
         self, url: str, policy: FetchPolicy, validators: Validators | None = None
     ) -> Fetched:
         """Fetch ``url``; raise a :class:`FetchError` subclass on failure."""
+        if policy.ca_bundle and not Path(policy.ca_bundle).is_file():
+            raise missing_ca_bundle(url, policy.ca_bundle)
         if policy.robots == "obey":
             await self._obey_robots(url, policy)
         attempt = 0
