@@ -338,8 +338,7 @@ class _Worker:
         self.answered_hello.set()
         if self.process.returncode is None:  # a worker out of step or overdue is stopped
             died = False
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
+            self._kill()
         first = True
         while self.pending:
             request = self.pending.popleft()
@@ -349,6 +348,12 @@ class _Worker:
                 gone = _Died(self.process.returncode) if died and first else _WorkerGone()
                 request.future.set_exception(gone)
             first = False
+
+    def _kill(self) -> None:
+        """SIGKILL by pid: ``Process.kill()`` polls first, and a poll that reaps an exited
+        worker leaves asyncio's own reaper "Unknown child process pid" on stderr."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGKILL)
 
     async def close(self) -> None:
         """End its input, give it time to exit, then kill it; never wait forever.
@@ -361,8 +366,7 @@ class _Worker:
             self.process.stdin.close()  # end of input: serve() returns
         done, _ = await asyncio.wait({self._exit}, timeout=CLOSE_TIMEOUT)
         if not done:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
+            self._kill()
             await asyncio.wait({self._exit}, timeout=1.0)
         for task in (self._exit, self._reader):
             task.cancel()
