@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,18 +54,32 @@ def page(text: str) -> Page:
     )
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, WebSite]]:
+    """A project whose fund page changed after a sign-off: the guide needs review.
+
+    Built once; each test works on a copy (the site serves the changed page)."""
+    site = WebSite().start()
+    root = tmp_path_factory.mktemp("damaged")
+    try:
+        site.routes["/fund"] = page("горячая линия 8 (800) 555-01-23")
+        site.routes["/law"] = page("статья 10")
+        write_config(root, CONFIG.format(url=site.url))
+        assert run_cli("check", cwd=root).returncode == 0
+        signed = run_cli("review", "insurance", "--by", "Anna", "--note", "ok", cwd=root)
+        assert signed.returncode == 0, signed.stderr
+        site.routes["/fund"] = page("горячая линия 8 (800) 555-01-45")
+        assert run_cli("check", cwd=root).returncode == 0
+        yield root, site
+    finally:
+        site.stop()
+
+
 @pytest.fixture
-def root(tmp_path: Path, site: WebSite) -> Path:
-    """A project whose fund page changed after a sign-off: the guide needs review."""
-    site.routes["/fund"] = page("горячая линия 8 (800) 555-01-23")
-    site.routes["/law"] = page("статья 10")
-    write_config(tmp_path, CONFIG.format(url=site.url))
-    assert run_cli("check", cwd=tmp_path).returncode == 0
-    signed = run_cli("review", "insurance", "--by", "Anna", "--note", "ok", cwd=tmp_path)
-    assert signed.returncode == 0, signed.stderr
-    site.routes["/fund"] = page("горячая линия 8 (800) 555-01-45")
-    assert run_cli("check", cwd=tmp_path).returncode == 0
-    return tmp_path
+def root(template: tuple[Path, WebSite], tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(template[0], copy)
+    return copy
 
 
 def check(root: Path) -> RunResult:
@@ -264,8 +280,7 @@ def test_a_full_disk_names_the_file_and_the_cause(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_a_file_in_the_way_is_named_by_the_command(root: Path, site: WebSite) -> None:
-    site.routes["/fund"] = page("горячая линия 8 (800) 555-01-99")
+def test_a_file_in_the_way_is_named_by_the_command(root: Path) -> None:
     current = folder(root) / "current.txt"
     current.unlink()
     current.mkdir()  # os.replace onto a directory fails: as a read-only file would
