@@ -58,6 +58,15 @@ class Rebase:
 
 
 @dataclass
+class Shrink:
+    """A text far smaller than the current version, waiting to hold before it is a change."""
+
+    hash: str
+    count: int
+    since: datetime
+
+
+@dataclass
 class SourceState:
     """The committed state of one source."""
 
@@ -75,6 +84,11 @@ class SourceState:
     moved_to: str | None = None
     versions: list[Version] = field(default_factory=list)
     rebases: list[Rebase] = field(default_factory=list)
+    shrink: Shrink | None = None
+    churn: dict[str, list[datetime]] = field(default_factory=dict)
+    """Line shape -> when a small change touched it lately (volatility from history)."""
+    volatile: list[str] = field(default_factory=list)
+    """Line shapes that changed on several recent fetches while the rest stayed put."""
 
     @property
     def current(self) -> str | None:
@@ -100,6 +114,9 @@ class SourceState:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        for key in _OMITTED_WHEN_EMPTY:
+            if not data[key]:
+                del data[key]  # files of sources that never needed them stay as they were
         data["schema"] = STATE_SCHEMA
         return _encode(data)  # type: ignore[no-any-return]
 
@@ -115,10 +132,18 @@ class SourceState:
         data["last_check"] = _check_outcome(check) if check else None
         for key in ("last_success", "last_change", "failing_since"):
             data[key] = _time(data.get(key))
+        shrink = data.get("shrink")
+        data["shrink"] = Shrink(**_decode(shrink)) if shrink else None
+        data["churn"] = {
+            shape: [t for t in map(_time, times) if t is not None]
+            for shape, times in (data.get("churn") or {}).items()
+        }
+        data["volatile"] = list(data.get("volatile") or [])
         return cls(**data)
 
 
-_TIME_KEYS = frozenset({"at", "seen"})
+_OMITTED_WHEN_EMPTY = ("shrink", "churn", "volatile")
+_TIME_KEYS = frozenset({"at", "seen", "since"})
 
 
 def _check_outcome(data: dict[str, Any]) -> CheckOutcome:
@@ -190,12 +215,63 @@ class Pin:
     entry: ReviewEntry
 
 
+@dataclass(frozen=True)
+class AcceptedReport:
+    """A reader's report an editor accepted: the guide needs review until signed off.
+
+    Committed under ``snapshots/_reports/`` so ``watcher ci`` sees it offline;
+    it holds no personal data (the reader's contact stays in the database).
+    It is resolved by the first sign-off (not a dismissal) at or after
+    ``accepted_at`` that pins its ``source`` (any sign-off when none is named).
+    """
+
+    ref: str
+    summary: str
+    accepted_at: datetime
+    accepted_by: str
+    source: str | None = None
+    claim: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accepted_at": self.accepted_at.isoformat(timespec="seconds"),
+            "accepted_by": self.accepted_by,
+            "claim": self.claim,
+            "ref": self.ref,
+            "source": self.source,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AcceptedReport:
+        return cls(
+            ref=data["ref"],
+            summary=data["summary"],
+            accepted_at=datetime.fromisoformat(data["accepted_at"]),
+            accepted_by=data["accepted_by"],
+            source=data.get("source"),
+            claim=data.get("claim"),
+        )
+
+    def resolved_by(self, entry: ReviewEntry) -> bool:
+        """This sign-off settles the report."""
+        if entry.kind != REVIEW or entry.at < self.accepted_at.replace(microsecond=0):
+            return False
+        return self.source is None or self.source in entry.sources
+
+
 @dataclass
 class GuideReviews:
-    """The sign-off history of one guide."""
+    """The sign-off history of one guide, and the reader reports accepted about it."""
 
     guide: str
     entries: list[ReviewEntry] = field(default_factory=list)
+    reports: list[AcceptedReport] = field(default_factory=list)
+
+    @property
+    def open_reports(self) -> tuple[AcceptedReport, ...]:
+        """Accepted reports no later sign-off has settled: the guide needs review."""
+        return tuple(r for r in self.reports if not any(r.resolved_by(e) for e in self.entries))
 
     def pins(self) -> dict[str, Pin]:
         """Latest pinned hash per source."""
@@ -241,6 +317,7 @@ _CHECK_SHAPE = {
     "error": shapes.Optional(shapes.NULLABLE_STR),
     "kind": shapes.Optional(shapes.NULLABLE_STR),
 }
+_SHRINK_SHAPE = {"hash": str, "count": shapes.COUNT, "since": shapes.TIME}
 _REBASE_SHAPE = {
     "at": shapes.TIME,
     "rules_from": str,
@@ -263,6 +340,9 @@ _STATE_SHAPE = {
     "moved_to": shapes.Optional(shapes.NULLABLE_STR),
     "versions": shapes.Optional(shapes.ListOf(_VERSION_SHAPE)),
     "rebases": shapes.Optional(shapes.ListOf(_REBASE_SHAPE)),
+    "shrink": shapes.Optional((type(None), _SHRINK_SHAPE)),
+    "churn": shapes.Optional(shapes.MapOf(shapes.ListOf(shapes.TIME))),
+    "volatile": shapes.Optional(shapes.ListOf(str)),
 }
 _ENTRY_SHAPE = {
     "at": shapes.TIME,

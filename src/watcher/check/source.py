@@ -25,8 +25,9 @@ from dataclasses import dataclass, field, replace
 from watcher.check import signal
 from watcher.check.rebase import rebase
 from watcher.check.record import Record, unrecorded
+from watcher.check.settle import Settle, Settled
 from watcher.config.model import Source
-from watcher.errors import HTTPStatusError, InternalError, SourceError, StateError
+from watcher.errors import HTTPStatusError, InternalError, QualityError, SourceError, StateError
 from watcher.fetch.client import Fetcher, Validators
 from watcher.project import Project
 from watcher.results import Clock, Fetched, SourceResult
@@ -66,14 +67,16 @@ class SourceCheck:
         record = Record(self.project, self.source, self.state, self.rebase())
         try:
             fetched = await self.fetch()
-            rendered = await self.render(fetched)
+            settled = await self.settle(fetched)
         except SourceError as exc:
             return record.failure(exc, self.clock())
         except StateError:
             raise
         except Exception as exc:  # not the page's fault: a bug, recorded as this source's
             return record.failure(internal_error(exc), self.clock())
-        unconfirmed = rendered is not None and not await self.confirmed(rendered)
+        rendered, unconfirmed = settled.rendered, settled.unconfirmed
+        if rendered is not None and not await self.confirmed(rendered):
+            unconfirmed, rendered = True, None
         if unconfirmed:
             # Forget the validators too: a 304 must not stand for a text never stored.
             fetched, rendered = replace(fetched, etag=None, last_modified=None), None
@@ -96,10 +99,33 @@ class SourceCheck:
         """Snapshot text through both quality gates; None for a 304."""
         if fetched.not_modified:
             return None
+        return await self._render_body(fetched)
+
+    async def _render_body(self, fetched: Fetched) -> Rendered:
+        """Render through the workers: the body's deadline is the source's ``timeout``."""
         deadline = self.source.fetch.timeout.total_seconds()
         return await self.renderers.render(
             self.source.text, fetched, self._current_size(), deadline=deadline
         )
+
+    async def settle(self, fetched: Fetched) -> Settled:
+        """The text to record: a partial page looked at again, a shrink counted until it holds."""
+        settle = Settle(self.source, self.state, self.project.store, self._refetch, self.clock)
+        try:
+            rendered = await self.render(fetched)
+        except QualityError as error:
+            if error.kind != "shrunk":
+                raise
+            return await settle.shrunk(error)
+        self.state.shrink = None
+        if rendered is None:
+            return Settled(None)
+        return await settle.partial(rendered)
+
+    async def _refetch(self) -> Rendered:
+        """The page fetched and rendered again, unconditionally (no validators)."""
+        again = await self.fetcher.fetch(self.source.url, self.source.fetch)
+        return await self._render_body(again)
 
     async def confirmed(self, rendered: Rendered) -> bool:
         """With ``confirm: N``, a change must hold for N more fetches, ``confirm_delay`` apart."""
@@ -110,12 +136,10 @@ class SourceCheck:
         for _ in range(rules.confirm):
             await asyncio.sleep(rules.confirm_delay.total_seconds())
             try:
-                again = await self.render(
-                    await self.fetcher.fetch(self.source.url, self.source.fetch)
-                )
+                again = await self._refetch()
             except SourceError:
                 return False  # not confirmed; the next check looks again
-            if again is None or normalize.content_hash(again.text) != candidate:
+            if normalize.content_hash(again.text) != candidate:
                 return False
         return True
 

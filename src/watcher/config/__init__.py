@@ -5,7 +5,7 @@
 - :mod:`~watcher.config.settings`: the settings table, the only place a
   default is written;
 - :mod:`~watcher.config.sections`: ``defaults:``, ``hosts:``, ``notify:``,
-  ``reports:``;
+  ``reports:``, ``desk:``;
 - :mod:`~watcher.config.entries`: ``sources:`` and ``guides:``;
 - :mod:`~watcher.config.model`: the records every other stage reads.
 
@@ -29,7 +29,13 @@ from pathlib import Path
 from watcher.config.entries import guides_list, page_policy, sources_list
 from watcher.config.model import Config, ConfigWarning, Guide, GuideSource, Source
 from watcher.config.nodes import At, as_map, compose
-from watcher.config.sections import defaults_section, hosts_section, notify_section, reports_section
+from watcher.config.sections import (
+    defaults_section,
+    desk_section,
+    hosts_section,
+    notify_section,
+    reports_section,
+)
 from watcher.config.settings import SETTINGS, make_source
 from watcher.config.values import parse_duration, parse_size
 from watcher.config.warnings import config_warnings
@@ -49,7 +55,7 @@ __all__ = [
     "parse_size",
 ]
 
-_TOP_LEVEL = ("defaults", "hosts", "sources", "guides", "notify", "reports")
+_TOP_LEVEL = ("defaults", "hosts", "sources", "guides", "notify", "reports", "desk")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -62,7 +68,10 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     guides = guides_list(top.get("guides"), {s.id: s for s in sources})
     notify = notify_section(top.get("notify"))
     reports = reports_section(top.get("reports"), Path(path).resolve().parent, notify)
-    config = Config(Path(path).resolve(), defaults, sources, guides, notify, reports, hosts=hosts)
+    desk = desk_section(top.get("desk"))
+    config = Config(
+        Path(path).resolve(), defaults, sources, guides, notify, reports, desk, hosts=hosts
+    )
     return replace(config, warnings=config_warnings(top, config))
 
 

@@ -58,10 +58,16 @@ PROBLEM_LABELS = {
 }
 
 
-def environment(user_templates: Path | None = None) -> Environment:
-    """The jinja2 environment: user templates over the packaged ones."""
+def environment(user_templates: Path | None = None, packages: Sequence[str] = ()) -> Environment:
+    """The jinja2 environment: user templates over the packaged ones.
+
+    ``packages`` adds the ``templates/`` folder of other watcher packages (the
+    editor desk's pages), below these, so their pages can import the digest's
+    macros and extend its layout.
+    """
     package = PackageLoader("watcher.report", "templates")
     loaders: list[Any] = [PrefixLoader({"default": package}), package]
+    loaders += [PackageLoader(name, "templates") for name in packages]
     if user_templates is not None:
         loaders.insert(0, FileSystemLoader(str(user_templates)))
     env = Environment(
@@ -92,8 +98,8 @@ def environment(user_templates: Path | None = None) -> Environment:
 class Renderer:
     """Renders one digest in every text format."""
 
-    def __init__(self, user_templates: Path | None = None) -> None:
-        self.env = environment(user_templates)
+    def __init__(self, user_templates: Path | None = None, packages: Sequence[str] = ()) -> None:
+        self.env = environment(user_templates, packages)
 
     def render(self, name: str, **context: Any) -> str:
         try:
@@ -105,6 +111,11 @@ class Renderer:
                 f"cannot render template {name}{where}: {exc}",
                 hint="check the templates directory named in reports: templates:",
             ) from None
+
+    def style(self) -> str:
+        """The packaged digest page's stylesheet, for pages that share its look (the desk)."""
+        template = self.env.get_template("default/digest.html")
+        return "".join(template.blocks["style"](template.new_context({})))
 
     def html(self, digest: Digest, audience: str = "all") -> str:
         """The self-contained HTML page (also the e-mail body)."""
