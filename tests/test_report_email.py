@@ -158,3 +158,17 @@ def test_notify_config_defaults(tmp_path: Path) -> None:
     notify = load_config(path).notify
     assert notify is not None
     assert (notify.smtp.security, notify.smtp.port, notify.maintainers) == ("starttls", 587, ())
+
+
+def test_a_cyrillic_sender_name_is_encoded(history: History, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    add_notify(history.config_path, port)
+    text = history.config_path.read_text(encoding="utf-8")
+    history.config_path.write_text(
+        text.replace("sender: watcher <", "sender: Мониторинг источников <"), encoding="utf-8"
+    )
+    report(history, "--email")
+    assert inbox.messages
+    sender = inbox.messages[0][1]["From"]
+    assert sender.addresses[0].display_name == "Мониторинг источников"
+    assert sender.addresses[0].addr_spec == "watcher@example.org"

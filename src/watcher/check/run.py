@@ -12,9 +12,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from watcher.check.record import unrecorded
 from watcher.check.signal import with_site_templates
 from watcher.check.source import SourceCheck
 from watcher.config.model import Source
+from watcher.errors import StateError
 from watcher.fetch.client import Fetcher, Transport
 from watcher.project import Project
 from watcher.results import Clock, RunResult, SourceResult, utcnow
@@ -38,8 +40,17 @@ def select_sources(
     sources = [s for s in config.sources if not wanted or s.id in wanted]
     if due_only:
         moment = now or utcnow()
-        sources = [s for s in sources if is_due(s, project.store.load_state(s.id), moment)]
+        sources = [s for s in sources if _due(project, s, moment)]
     return sources
+
+
+def _due(project: Project, source: Source, now: datetime) -> bool:
+    """Due, or its state is damaged: then its check says so, and the others go on."""
+    try:
+        state = project.store.load_state(source.id)
+    except StateError:
+        return True
+    return is_due(source, state, now)
 
 
 def is_due(source: Source, state: SourceState, now: datetime) -> bool:
@@ -66,24 +77,38 @@ async def run_check(
 ) -> RunResult:
     """Check ``sources`` concurrently within the politeness limits."""
     started = clock()
+    project.store.repairs.clear()
     project.reconcile()
     defaults = project.config.defaults
-    renderers = renderers_for(defaults.workers)
+    renderers = renderers_for(defaults.workers, len(sources))
     async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
 
         async def one(source: Source) -> SourceResult:
-            result = await SourceCheck(project, source, fetcher, renderers, clock).run()
+            try:
+                check = SourceCheck(project, source, fetcher, renderers, clock)
+            except StateError as exc:
+                result = unrecorded(source, exc, clock())
+            else:
+                result = await check.run()
             if on_result is not None:
                 on_result(result)
             return result
 
         try:
-            results = await asyncio.gather(*(one(s) for s in sources))
+            # Every source runs to its end whatever another one raised: the
+            # results of the others are stored before the first error goes up.
+            gathered = await asyncio.gather(*(one(s) for s in sources), return_exceptions=True)
         finally:
             await renderers.aclose()
+    results = []
+    for item in gathered:
+        if isinstance(item, BaseException):
+            raise item
+        results.append(item)
     return RunResult(
         started=started,
         finished=clock(),
         results=with_site_templates(project, results),
         rendered_in_workers=renderers.in_workers,
+        repairs=tuple(project.store.repairs),
     )

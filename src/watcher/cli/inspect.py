@@ -97,7 +97,7 @@ def _show(project: Project, source_id: str, old: str, new: str, color: bool | No
         terminal.show_diff(console, result, header, note)
     else:
         labels = {"old_label": f"{source_id}@{old}", "new_label": f"{source_id}@{new}"}
-        click.echo(_annotated(render_unified(result, **labels), note), nl=False)
+        click.echo(terminal.safe(_annotated(render_unified(result, **labels), note)), nl=False)
 
 
 def _notes(project: Project, source_id: str) -> Callable[[str], str | None]:
@@ -170,11 +170,11 @@ def history(ctx: Context, source: str, limit: int) -> None:
     for index, version in enumerate(state.versions):
         label = "baseline" if index == 0 else "change"
         seen = f"{version.seen:%Y-%m-%d %H:%M:%S}"
-        click.echo(f"  {seen}  {version.hash}  {label}  {version.final_url}")
+        click.echo(terminal.safe(f"  {seen}  {version.hash}  {label}  {version.final_url}"))
     click.echo("fetch attempts (newest first):")
     for row in project.journal.fetches(source_id, limit):
         detail = row.error or f"HTTP {row.status} {row.content_hash or ''}".rstrip()
-        click.echo(f"  {row.at:%Y-%m-%d %H:%M:%S}  {row.outcome:<9}  {detail}")
+        click.echo(terminal.safe(f"  {row.at:%Y-%m-%d %H:%M:%S}  {row.outcome:<9}  {detail}"))
 
 
 @click.command()

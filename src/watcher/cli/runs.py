@@ -13,8 +13,8 @@ from rich.console import Console
 
 from watcher.check.run import run_check, select_sources
 from watcher.cli import jsonout, terminal
-from watcher.cli.common import Context, pass_ctx, wait_option
-from watcher.errors import EXIT_ALL_FAILED
+from watcher.cli.common import Context, crash_log, pass_ctx, wait_option
+from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERNAL
 from watcher.notify import alerts
 from watcher.results import RunResult, utcnow
 from watcher.store import project_lock
@@ -77,10 +77,25 @@ def check(
         run = asyncio.run(run_check(project, selected, on_result=advance))
         delivery = alerts.dispatch(project, utcnow()) if project.config.notify else None
     _print_check(console, run, quiet=quiet, as_json=as_json)
+    for repair in run.repairs:
+        click.echo(f"watcher: repaired: {repair}", err=True)
     if delivery is not None:
         _print_alerts(delivery, quiet=quiet)
+    exit_for_internal_errors(run)
     if run.all_failed:
         sys.exit(EXIT_ALL_FAILED)
+
+
+def exit_for_internal_errors(run: RunResult) -> None:
+    """Exit 70 after a run in which a source met a bug (its failure is recorded, the rest too)."""
+    broken = run.internal_errors
+    if not broken:
+        return
+    log = crash_log(r.traceback or f"{r.source}: {r.error}\n" for r in broken)
+    for result in broken:
+        message = f"watcher: {result.source}: {result.error} (traceback in {log})"
+        click.echo(terminal.safe(message), err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool) -> None:
@@ -96,7 +111,8 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
         if not quiet:
             click.echo(f"notify: sent {key} to {channel}", err=True)
     for channel, error in delivery.failed:
-        click.echo(f"watcher: warning: notify: {channel}: {error} (retried next check)", err=True)
+        message = f"watcher: warning: notify: {channel}: {error} (retried next check)"
+        click.echo(terminal.safe(message), err=True)
 
 
 @click.command()

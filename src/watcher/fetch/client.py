@@ -23,16 +23,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 
+import aiohttp
 import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from watcher.errors import FetchError, HTTPStatusError, RobotsError
 from watcher.fetch.body import charset, read_capped
-from watcher.fetch.failures import missing_ca_bundle, network_error, timed_out
+from watcher.fetch.failures import WIRE_ERRORS, missing_ca_bundle, network_error, timed_out
 from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
+    AddressBook,
+    PinnedResolver,
     PrivateGuard,
     Resolver,
     next_hop,
@@ -105,7 +108,8 @@ class Fetcher:
         self._clients: dict[tuple[str | None, str | None, bool], httpx.AsyncClient] = {}
         self._transport = transport
         self._concurrency = concurrency
-        self._guard = PrivateGuard(resolver)
+        self._addresses = AddressBook(resolver)
+        self._guard = PrivateGuard(self._addresses)
         self._robots = RobotsCache()
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
@@ -137,7 +141,12 @@ class Fetcher:
         verify = _tls_context(policy)
         transport = self._transport
         if transport is None and policy.proxy is None:
-            transport = AiohttpTransport(verify=verify, limits=limits, trust_env=False)
+            transport = AiohttpTransport(
+                verify=verify,
+                limits=limits,
+                trust_env=False,
+                client=lambda: _pinned_session(self._addresses, verify, limits),
+            )
         return httpx.AsyncClient(
             transport=transport,
             limits=limits,
@@ -256,6 +265,20 @@ class Fetcher:
         return policy_for_response(fetched.status, fetched.body)
 
 
+def _pinned_session(
+    book: AddressBook, verify: ssl.SSLContext | bool, limits: httpx.Limits
+) -> aiohttp.ClientSession:
+    """The aiohttp session of direct connections: to the addresses the guard checked."""
+    connector = aiohttp.TCPConnector(
+        resolver=PinnedResolver(book),
+        use_dns_cache=False,
+        ssl=verify if isinstance(verify, ssl.SSLContext) else False,
+        limit=limits.max_connections or 0,
+        keepalive_timeout=limits.keepalive_expiry,
+    )
+    return aiohttp.ClientSession(connector=connector)
+
+
 def _tls_context(policy: FetchPolicy) -> ssl.SSLContext | bool:
     """The default trust store, plus the source's CA bundle; or no verification."""
     if not policy.verify:
@@ -283,7 +306,7 @@ def _request_headers(policy: FetchPolicy, validators: Validators | None) -> dict
 async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     try:
         return await client.send(request, stream=True)
-    except httpx.HTTPError as exc:
+    except WIRE_ERRORS as exc:  # a malformed answer too, whatever the transport raised
         raise network_error(exc, str(request.url)) from exc
 
 

@@ -210,10 +210,21 @@ class Journal:
             self.engine = _engine(url)
             Base.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the database {url}: {exc}") from exc
+            raise _open_error(url, exc) from exc
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def healthy(self) -> bool:
+        """False when SQLite finds the file damaged (``PRAGMA quick_check``)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        try:
+            with self.engine.connect() as connection:
+                answer = connection.exec_driver_sql("PRAGMA quick_check").scalar()
+        except SQLAlchemyError:
+            return False
+        return answer == "ok"
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -258,6 +269,22 @@ class Journal:
     def count_fetches(self) -> int:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.count(FetchRow.id))) or 0)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL; None for another database."""
+    prefix = "sqlite:///"
+    return Path(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+
+def _open_error(url: str, exc: SQLAlchemyError) -> StoreError:
+    """The database cannot be opened; a damaged SQLite file is rebuilt by ``reindex``."""
+    orig = getattr(exc, "orig", None)
+    detail = str(orig) if orig is not None else str(exc).split("\n")[0]
+    hint = None
+    if sqlite_path(url) is not None and ("not a database" in detail or "malformed" in detail):
+        hint = "the database file is damaged: `watcher reindex` rebuilds it from snapshots/"
+    return StoreError(f"cannot open the database {url}: {detail}", hint=hint)
 
 
 def _engine(url: str) -> Engine:
