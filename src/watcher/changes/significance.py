@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from watcher.changes import legal
 from watcher.changes.facts import ChangedFact, changed_facts
 from watcher.changes.volatility import shape
+from watcher.changes.wording import same_reading, words_of
 from watcher.results import SEVERITIES, ClaimResult, Diff, Severity, WordOp
 
 __all__ = [
@@ -200,7 +201,7 @@ def _block(
             new_text, new_words = next(paired_new)
             yield _Change(block, text, new_text, words, new_words)
             continue
-        twin = next((t for t in lone_new if _words(t) == _words(text)), None)
+        twin = next((t for t in lone_new if words_of(t) == words_of(text)), None)
         if twin is None:
             yield _Change(block, text, None, (WordOp("delete", text),))
             continue
@@ -370,11 +371,11 @@ def _scale(old: str, changes: Sequence[_Change], verdict: _Verdict) -> Severity:
     """Severity from the amount of change; adds the reason that says how much."""
     if not changes:
         return Severity.COSMETIC
-    if all(_words(c.old or "") == _words(c.new or "") for c in changes):
-        verdict.minor.append("only punctuation, letter case or spacing changed")
+    if all(same_reading(c.old or "", c.new or "") for c in changes):
+        verdict.minor.append("only punctuation, letter case, spacing or link spelling changed")
         return Severity.COSMETIC
     removed, added, run = _counts(changes)
-    old_words = max(len(_words(old)), 1)
+    old_words = max(len(words_of(old)), 1)
     share = max(removed, added) / old_words
     words = max(removed, added)
     verdict.minor.append(
@@ -407,19 +408,6 @@ def _counts(changes: Sequence[_Change]) -> tuple[int, int, int]:
             if change.old is None or change.new is None:
                 whole[(change.block, word.op)] += count
     return removed, added, max(run, *whole.values(), 0)
-
-
-def _words(text: str) -> list[str]:
-    """The words of ``text`` as compared for a cosmetic change.
-
-    Case, ``ё``/``е`` and punctuation aside, and digits joined across a
-    hyphen or a space, so ``9-1-1`` reads as ``911`` and ``1 000`` as ``1000``.
-    """
-    joined = _DIGIT_GAP.sub("", text)
-    return [w.lower().replace("ё", "е") for w in _WORD.findall(joined)]
-
-
-_DIGIT_GAP = re.compile(r"(?<=\d)[-\s\u00a0\u202f](?=\d)")
 
 
 def _short(text: str, limit: int = 80) -> str:
