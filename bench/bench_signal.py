@@ -9,7 +9,9 @@ Run from the repository root: ``python bench/bench_signal.py``.
 2. Extraction quality against ``../shared/data/`` ground truth when the
    folder is there: token precision / recall / F1 of ``extract_text``
    (whole page, no ``select``) against ``readability_testpages/*/expected.html``
-   and ``scrapinghub_aeb`` ``articleBody``. Skipped when absent.
+   and ``scrapinghub_aeb`` ``articleBody``; and the share of
+   ``trafilatura_eval_subset`` snippets kept ("with") and left out
+   ("without"). Skipped when absent.
 """
 
 from __future__ import annotations
@@ -144,6 +146,29 @@ def extraction_row(name: str, cases: Iterator[tuple[str, str]]) -> dict[str, str
     }
 
 
+def snippet_row() -> dict[str, str] | None:
+    """trafilatura's evaluation subset: snippets that must appear, and must not."""
+    folder = DATA / "trafilatura_eval_subset"
+    index = folder / "evaldata_subset.json"
+    if not index.is_file():
+        return None
+    found = wanted = kept_out = unwanted = 0
+    for case in json.loads(index.read_text(encoding="utf-8")).values():
+        page = folder / "html" / case["file"]
+        if not page.is_file():
+            continue
+        text = " ".join(_extract(_decoded(page.read_bytes())).split())
+        wanted += len(case["with"])
+        found += sum(" ".join(s.split()) in text for s in case["with"])
+        unwanted += len(case["without"])
+        kept_out += sum(" ".join(s.split()) not in text for s in case["without"])
+    return {
+        "set": "trafilatura_eval_subset",
+        "content kept": _ratio(found, wanted),
+        "boilerplate left out": _ratio(kept_out, unwanted),
+    }
+
+
 # ------------------------------------------------------------------- output
 
 
@@ -171,6 +196,11 @@ def main() -> None:
     if rows:
         print("Extraction of the main text (extract_text, no select; mean over pages)")
         print(table(rows))
+    snippets = snippet_row()
+    if snippets:
+        print()
+        print("Snippets of the main text kept, and of boilerplate left out (no select)")
+        print(table([snippets]))
 
 
 if __name__ == "__main__":

@@ -82,3 +82,16 @@ def test_resolver_keeps_mail_and_phone_links_and_drops_scripts() -> None:
     assert resolver.resolve("#top") is None
     assert resolver.resolve("/docs/;jsessionid=ABC123?x=1") == "/docs?x=1"
     assert resolver.resolve("/oms/index.html") == "/oms"
+
+
+def test_a_button_repeating_the_link_before_it_is_chrome() -> None:
+    body = (
+        '<p>Фонд переехал на новый сайт: <a href="https://new-fund.example.ru/">new-fund.example.ru</a></p>'
+        '<a class="button" href="https://new-fund.example.ru/"><div>Вы покидаете {site}</div></a>'
+        '<p><a class="btn" href="/upload/pamyatka.pdf">Скачать памятку</a></p>'
+    )
+    before = text(body.format(site="alpha.fund.example.ru"))
+    after = text(body.format(site="beta.fund.example.ru"))
+    assert before == after
+    assert "Вы покидаете" not in after
+    assert "Скачать памятку [/upload/pamyatka.pdf]" in after  # a button of its own stays

@@ -35,6 +35,8 @@ from watcher.text.html.links import Resolver
 
 MIN_SHARE = 0.15
 """A main-content root holds at least this share of the page's text."""
+MAX_LINK_DENSITY = 0.5
+"""A declared article that is mostly link text is a list of teasers, not the page's text."""
 NARROW_SHARE = 0.5
 """The declared content is narrowed to the scored part only when that holds this share of it."""
 MIN_TEXT = 25
@@ -133,8 +135,8 @@ def _declared(parser: LexborHTMLParser, total: int) -> LexborNode | None:
             return node
     articles = [(node, _length(node)) for node in parser.css("article")]
     articles = [(node, size) for node, size in articles if size >= MIN_SHARE * total]
-    if len(articles) == 1:
-        return articles[0][0]
+    if len(articles) == 1 and _link_density(articles[0][0]) < MAX_LINK_DENSITY:
+        return articles[0][0]  # (a list of teasers marked up as an article is not the text)
     for node in parser.css("main, [role=main]"):
         if _length(node) >= MIN_SHARE * total:
             return node

@@ -45,14 +45,26 @@ def collapse(text: str) -> str:
 class _Link:
     """An open ``<a>``: its target and where its text starts."""
 
-    __slots__ = ("alt", "flushes", "href", "start", "target")
+    __slots__ = ("alt", "echo", "flushes", "href", "lines", "start", "target")
 
     def __init__(self, target: str | None, href: str, flushes: int, start: int) -> None:
         self.target = target
         self.href = href
+        self.echo = False
+        self.lines = 0
         self.flushes = flushes
         self.start = start
         self.alt = ""
+
+
+def _is_button(node: LexborNode) -> bool:
+    """A link dressed as a button (``class="button"``, ``role="button"``)."""
+    if (node.attributes.get("role") or "").lower() == "button":
+        return True
+    classes = (node.attributes.get("class") or "").lower().split()
+    return any(
+        name in ("button", "btn") or name.startswith(("button-", "btn-")) for name in classes
+    )
 
 
 def _spells(text: str, target: str, href: str) -> bool:
@@ -99,6 +111,7 @@ class Writer:
         self.flushes = 0
         self.pre = 0
         self.links: list[_Link] = []
+        self.recent: list[tuple[str, int]] = []  # the last links' targets, and when
         self.rows: list[_Row] = []
         self.handlers = self._handlers()
 
@@ -302,7 +315,14 @@ class Writer:
         """Start a link; remember its target and where its text begins."""
         href = (node.attributes.get("href") or "").strip()
         target = self.resolver.resolve(href) if href else None
-        self.links.append(_Link(target, href, self.flushes, len(self.buf)))
+        link = _Link(target, href, self.flushes, len(self.buf))
+        link.echo = target is not None and _is_button(node) and self._just_written(target)
+        link.lines = len(self.lines)
+        self.links.append(link)
+
+    def _just_written(self, target: str) -> bool:
+        """True when the line being written, or the one before, links to ``target``."""
+        return any(seen == target and flushes >= self.flushes - 2 for seen, flushes in self.recent)
 
     def close_link(self, node: LexborNode) -> None:
         """End a link: write `` [target]`` after its text when it adds something."""
@@ -310,6 +330,14 @@ class Writer:
             return
         link = self.links.pop()
         target = link.target
+        if target is not None:
+            self.recent = [*self.recent[-3:], (target, self.flushes)]
+        if link.echo:
+            # A button repeating the link just before it ("Go to the site"): its
+            # label is chrome, and the document it leads to is already written.
+            del self.lines[link.lines :]
+            del self.buf[link.start if link.flushes == self.flushes else 0 :]
+            return
         if link.flushes != self.flushes:
             # The link's text spans lines: it is neither empty nor the target.
             if target:
