@@ -540,6 +540,46 @@ def is_miss(r: dict) -> bool:
     )
 
 
+_TARGET = re.compile(r" ?\[[^\]]*\]")
+_STAMP = re.compile(
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|updated|обновлен|изменен|опубликован|version|верси|\d+\.\d+\.\d+",
+    re.IGNORECASE,
+)
+
+
+def failure_class(r: dict) -> str:
+    """What kind of miss this is, read off watcher's own diff and check (a heuristic)."""
+    check = r.get("check_new") or {}
+    if r["label"] != "noise":
+        if check.get("outcome") == "failed":
+            return f"the new version failed: {check.get('error_kind')}"
+        if check.get("outcome") in ("unchanged", "reverted"):
+            return "the change is not in the extracted text"
+        return "changed, but assessed below minor (cosmetic, template or volatile)"
+    if check.get("outcome") == "failed":
+        return f"transient render or outage ({check.get('error_kind')})"
+    lines = [
+        line[1:]
+        for line in (r.get("diff") or "").splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    if not lines:
+        return "other (no diff lines)"
+    bare = [_TARGET.sub("", line).strip() for line in lines]
+    if len(set(bare)) * 2 <= len(bare) and all(
+        b in bare[len(bare) // 2 :] for b in bare[: len(bare) // 2]
+    ):
+        return "link-target churn"
+    if all(_STAMP.search(line) for line in lines):
+        return "volatile stamp"
+    if (
+        sum(len(b) < 60 and line != b for b, line in zip(bare, lines, strict=True))
+        >= len(lines) / 2
+    ):
+        return "site furniture in the content (short link lines)"
+    return "other"
+
+
 def print_mode(mode: str, results: list[dict], seconds: float, verbose: bool) -> None:
     s = summary(results)
     print(f"\n== mode {mode}: {len(results)} pairs, {seconds:.1f} s")
@@ -561,7 +601,9 @@ def print_mode(mode: str, results: list[dict], seconds: float, verbose: bool) ->
     for r in misses:
         kind = "noise flagged" if r["label"] == "noise" else "substantive missed"
         reasons = " / ".join(r["reasons"]) or "-"
-        print(f"- {r['pair_id']} [{kind}] severity={r['severity']} state={r['state']}")
+        print(
+            f"- {r['pair_id']} [{kind}: {failure_class(r)}] severity={r['severity']} state={r['state']}"
+        )
         print(f"    what changed: {r['what_changed']}")
         print(f"    watcher: {reasons}")
         if verbose:
