@@ -86,16 +86,26 @@ def content_hash(text: str) -> str:
 # C0 and C1 controls but tab and the line breaks (splitlines() reads \r, \x0b, \x0c,
 # \x1c-\x1e and \x85 as ends of lines), surrogates and the non-characters (U+FDD0-FDEF,
 # U+xFFFE, U+xFFFF): never text, some terminal escapes, all invalid in XML.
+# Two patterns: a class holding astral characters is checked ten times slower per
+# character, and astral characters are rare, so that one runs only when there are some.
 _CONTROLS = re.compile(
-    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_NONCHARACTERS = re.compile(
+    "["
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
     + "]"
 )
 
 
 def _drop_controls(text: str) -> str:
     """``text`` without control characters (but tab and line breaks) nor non-characters."""
-    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
+    if _ASTRAL.search(text):
+        text = _ASTRAL_NONCHARACTERS.sub("", text)
+    return text
 
 
 def _canonical(text: str) -> str:
