@@ -198,3 +198,20 @@ def test_each_reason_is_given_once() -> None:
     new = "- Паспорт\n- Полис\n- Паспорт\n- Полис\n- СНИЛС"
     result = assess(old, new, diff_texts(old, new))
     assert len(result.reasons) == len(set(result.reasons))
+
+
+def test_a_law_change_names_each_reason_once() -> None:
+    from watcher.changes.assessment import assess_texts
+    from watcher.config import make_source
+
+    law = make_source(id="law", url="https://laws.example.ru/326", title="326", structure="law")
+    old = (
+        "Федеральный закон от 29.11.2010 N 326-ФЗ (ред. от 01.06.2025)\n"
+        "Статья 16. Права застрахованных лиц\n"
+        "1.1. Право имеют лица, уплачивающие взносы не менее трех лет."
+    )
+    new = old.replace("01.06.2025", "01.12.2025").replace("трех", "пяти")
+    assessment = assess_texts(law.signal, old, new)
+    everything = [*assessment.reasons, *assessment.law]
+    assert len(everything) == len(set(everything))
+    assert "new edition of 01.12.2025" in everything

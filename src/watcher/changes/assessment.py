@@ -101,6 +101,7 @@ def assess_texts(
         old, new, diff, claims=results, minor=rules.minor, template=template, volatile=volatile
     )
     law = law_changes(old, new).describe() if rules.structure == "law" else ()
+    law = tuple(unit for unit in law if unit not in significance.reasons)  # each reason once
     return Assessment(
         severity=significance.severity,
         reasons=significance.reasons,
