@@ -112,3 +112,11 @@ def test_summary_names_the_claims_that_are_not_intact() -> None:
         "2 of 3 claims not intact: 1 modified: «8 (800) 555-01-23»; 1 missing: «Приём: пн-пт»"
     )
     assert summary([]) == "no claims"
+
+
+def test_a_near_match_reads_as_the_page_says_it() -> None:
+    # The claim's number changed; the page has a heading just above the line.
+    new = "## Горячая линия\nТелефон горячей линии фонда: 8 (800) 555-01-45 (звонок бесплатный)."
+    result = one(new, new, "Телефон горячей линии фонда: 8 (800) 555-01-23")
+    assert result.status == "modified"
+    assert result.found == "Телефон горячей линии фонда: 8 (800) 555-01-45"

@@ -322,6 +322,7 @@ def _near(claim: str, key: str, new: _Folded, old_line: int | None) -> ClaimResu
     if alignment is None or not new.flat:
         return ClaimResult(claim, ClaimStatus.MISSING, old_line)
     start, end = _word_bounds(new.flat, alignment.dest_start, alignment.dest_end)
+    start, end = _one_line(new, key, start, end)
     found = new.text[slice(*new.span(start, end))].replace("\n", " ")
     line = new.line_of(start) + 1
     score = float(fuzz.ratio(key, new.flat[start:end]))
@@ -330,12 +331,36 @@ def _near(claim: str, key: str, new: _Folded, old_line: int | None) -> ClaimResu
     )
 
 
+def _one_line(folded: _Folded, key: str, start: int, end: int) -> tuple[int, int]:
+    """A near match that straddles lines, clipped to its main line when that reads closer.
+
+    A fuzzy window as long as the claim can slide over a line break and
+    pick up the end of a heading above; a claim may also span two lines.
+    The clipped window wins only when it matches the claim better.
+    """
+    if folded.line_of(start) == folded.line_of(end - 1):
+        return start, end
+    spans: dict[int, list[int]] = {}
+    for index in range(start, end):
+        spans.setdefault(folded.line_of(index), []).append(index)
+    best = max(spans.values(), key=len)
+    clip = _word_bounds(folded.flat, best[0], best[-1] + 1)
+    clipped = fuzz.ratio(key, folded.flat[slice(*clip)])
+    return clip if clipped > fuzz.ratio(key, folded.flat[start:end]) else (start, end)
+
+
 def _word_bounds(flat: str, start: int, end: int) -> tuple[int, int]:
-    """Widen ``[start, end)`` so that it cuts no word, and trim spaces."""
+    """Widen ``[start, end)`` so that it cuts no word nor number, and trim spaces."""
     while start > 0 and flat[start - 1].isalnum() and flat[start].isalnum():
         start -= 1
     while end < len(flat) and flat[end].isalnum() and flat[end - 1].isalnum():
         end += 1
+    while end + 1 < len(flat) and flat[end] in "-./" and flat[end - 1].isdigit():
+        if not flat[end + 1].isdigit():
+            break
+        end += 1  # a number written on: 555-01-45, 01.12.2025
+        while end < len(flat) and flat[end].isdigit():
+            end += 1
     while start < end and flat[start] == " ":
         start += 1
     while end > start and flat[end - 1] == " ":
