@@ -355,17 +355,21 @@ def _word_bounds(flat: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(flat) and flat[end].isalnum() and flat[end - 1].isalnum():
         end += 1
-    while end + 1 < len(flat) and flat[end] in "-./" and flat[end - 1].isdigit():
-        if not flat[end + 1].isdigit():
-            break
+    while end < len(flat) and _number_goes_on(flat, end):
         end += 1  # a number written on: 555-01-45, 01.12.2025
-        while end < len(flat) and flat[end].isdigit():
-            end += 1
     while start < end and flat[start] == " ":
         start += 1
     while end > start and flat[end - 1] == " ":
         end -= 1
     return start, max(end, start + 1)
+
+
+def _number_goes_on(flat: str, end: int) -> bool:
+    """True when ``flat[end]`` continues the number that ends at ``end``."""
+    before, here = flat[end - 1], flat[end]
+    if here.isdigit():
+        return before.isdigit() or (before in "-./" and end >= 2 and flat[end - 2].isdigit())
+    return here in "-./" and before.isdigit() and end + 1 < len(flat) and flat[end + 1].isdigit()
 
 
 def _word_ops(claim: str, found: str) -> tuple[WordOp, ...]:
