@@ -84,6 +84,17 @@ class _Host:
             self.next_start = time.monotonic() + self.delay
 
 
+class _Stage:
+    """Where a fetch is, so that a timeout can say what it was waiting for."""
+
+    def __init__(self) -> None:
+        self.doing = "while connecting or waiting for the answer"
+
+    def waiting(self, redirects: int) -> None:
+        after = f" after {redirects} redirect{'s' if redirects > 1 else ''}" if redirects else ""
+        self.doing = f"while connecting or waiting for the answer{after}"
+
+
 class Fetcher:
     """Fetches pages over shared clients, within politeness limits.
 
@@ -137,9 +148,12 @@ class Fetcher:
         transport = self._transport
         if transport is None and policy.proxy is None:
             transport = AiohttpTransport(verify=verify, limits=limits, trust_env=False)
+        # timeout=None: the source's `timeout` (asyncio.timeout in _attempt) is the
+        # only limit on a fetch; httpx's 5-second default would cap it beneath.
         return httpx.AsyncClient(
             transport=transport,
             limits=limits,
+            timeout=None,
             follow_redirects=False,
             trust_env=False,
             verify=verify,
@@ -181,11 +195,12 @@ class Fetcher:
             await host.pace()
             started = time.monotonic()
             fetched_at = datetime.now(UTC)
+            stage = _Stage()
             try:
                 async with asyncio.timeout(policy.timeout.total_seconds()):
-                    return await self._follow(url, policy, validators, fetched_at, started)
+                    return await self._follow(url, policy, validators, fetched_at, started, stage)
             except TimeoutError as exc:
-                raise timed_out(url, policy.timeout) from exc
+                raise timed_out(url, policy.timeout, stage.doing) from exc
 
     async def _follow(
         self,
@@ -194,6 +209,7 @@ class Fetcher:
         validators: Validators | None,
         fetched_at: datetime,
         started: float,
+        stage: _Stage,
     ) -> Fetched:
         client = self._client(policy)
         url = origin
@@ -201,10 +217,12 @@ class Fetcher:
         permanent = False
         headers = _request_headers(policy, validators)
         while True:
+            stage.waiting(len(chain))
             response = await _send(client, client.build_request("GET", url, headers=headers))
             try:
                 location = redirect_target(response, url)
                 if location is None:
+                    stage.doing = "while reading the body"
                     body = await read_capped(response, policy.max_size)
                     fetched = _fetched(origin, response, body, chain, fetched_at, started)
                     return _with_move(fetched, permanent)
