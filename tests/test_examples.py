@@ -78,9 +78,7 @@ def test_there_are_example_workflows_that_install_watcher() -> None:
     list(install_steps()),
     ids=lambda value: value if isinstance(value, str) else None,
 )
-def test_every_install_step_names_this_project(
-    workflow: str, job: str, targets: list[str]
-) -> None:
+def test_every_install_step_names_this_project(workflow: str, job: str, targets: list[str]) -> None:
     assert targets, f"{workflow}: job {job}: `pip install` with nothing to install"
     for target in targets:
         try:

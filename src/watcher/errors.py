@@ -11,6 +11,7 @@ rest of the package, and the CLI, only ever see this tree::
     │   └── UnknownIdError     unknown source or guide id
     ├── LockedError            another watcher run holds the project lock
     ├── StoreError             snapshots/ or the database cannot be used
+    │   └── DatabaseError      the database cannot be reached or opened (exit 5)
     ├── NotifyError            a digest could not be mailed (SMTP)
     └── SourceError            one source failed this check (never a change)
         ├── FetchError         the response could not be obtained
@@ -29,8 +30,10 @@ rest of the package, and the CLI, only ever see this tree::
             └── EmptyContentError  the extraction is empty
 
 Each error carries the context needed to act on it and, where there is
-one, a ``hint`` saying what to do next. Only the CLI turns errors into
-messages and exit codes (see ``EXIT_*`` below).
+one, a ``hint`` saying what to do next. Messages, hints and URLs are
+redacted (:mod:`watcher.redact`): a password in a URL never reaches a
+terminal, a log or a cron mail. Only the CLI turns errors into messages
+and exit codes (see ``EXIT_*`` below).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
+
+from watcher.redact import redact, redact_url
 
 ErrorKind = Literal[
     "error",
@@ -69,6 +74,7 @@ EXIT_POLICY = 1
 EXIT_USAGE = 2
 EXIT_ALL_FAILED = 3
 EXIT_LOCKED = 4
+EXIT_DATABASE = 5
 EXIT_INTERNAL = 70
 
 
@@ -78,9 +84,10 @@ class WatcherError(Exception):
     exit_code = EXIT_INTERNAL
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
     def __str__(self) -> str:
         if self.hint:
@@ -145,6 +152,12 @@ class StoreError(WatcherError):
     """The snapshot directory or the database cannot be used."""
 
 
+class DatabaseError(StoreError):
+    """The database journal cannot be reached or opened: server down, login refused, no driver."""
+
+    exit_code = EXIT_DATABASE
+
+
 class NotifyError(WatcherError):
     """A digest could not be mailed: the SMTP server refused or was unreachable."""
 
@@ -170,7 +183,7 @@ class SourceError(WatcherError):
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
-        self.url = url
+        self.url = redact_url(url) if url else url
         self.status = status
 
 

@@ -11,6 +11,7 @@ Exit codes, the same for every command:
 - 2 configuration or usage error
 - 3 every source failed (the network is probably down)
 - 4 another watcher run holds the project's lock
+- 5 the database cannot be reached or opened
 - 70 internal error (a short message here, the traceback in a log file)
 """
 
@@ -27,6 +28,7 @@ import click
 from watcher.cli import admin, daemon, gate, inspect, report, runs
 from watcher.cli.common import cli
 from watcher.errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
+from watcher.redact import redact
 
 for _module in (runs, daemon, inspect, gate, report, admin):
     for _command in _module.COMMANDS:
@@ -53,13 +55,15 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: exit 70, traceback to a file
         log = _log_crash()
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
-        click.echo(message, err=True)
+        click.echo(redact(message), err=True)
         sys.exit(EXIT_INTERNAL)
 
 
 def _log_crash() -> Path:
     path = Path(tempfile.gettempdir()) / "watcher-crash.log"
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"--- {datetime.now(UTC).isoformat()} watcher {' '.join(sys.argv[1:])}\n")
-        traceback.print_exc(file=handle)
+        handle.write(
+            redact(f"--- {datetime.now(UTC).isoformat()} watcher {' '.join(sys.argv[1:])}\n")
+        )
+        handle.write(redact(traceback.format_exc()))
     return path

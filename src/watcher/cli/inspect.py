@@ -12,6 +12,7 @@ from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, at_option, now_or, pass_ctx
 from watcher.errors import UsageError
 from watcher.project import Project
+from watcher.redact import redact_url
 
 
 @click.command()
@@ -137,7 +138,7 @@ def history(ctx: Context, source: str, limit: int) -> None:
     for index, version in enumerate(state.versions):
         label = "baseline" if index == 0 else "change"
         seen = f"{version.seen:%Y-%m-%d %H:%M:%S}"
-        click.echo(f"  {seen}  {version.hash}  {label}  {version.final_url}")
+        click.echo(f"  {seen}  {version.hash}  {label}  {redact_url(version.final_url)}")
     click.echo("fetch attempts (newest first):")
     for row in project.journal.fetches(source_id, limit):
         detail = row.error or f"HTTP {row.status} {row.content_hash or ''}".rstrip()

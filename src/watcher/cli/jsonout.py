@@ -61,6 +61,7 @@ from typing import Any
 
 from watcher.config.model import Config
 from watcher.guides.freshness import GuideVerdict
+from watcher.redact import redact, redact_url
 from watcher.results import Outcome, RunResult, SourceResult
 from watcher.state import SourceState
 
@@ -70,6 +71,10 @@ STATUS_SCHEMA = "watcher.status/1"
 
 def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _url(url: str | None) -> str | None:
+    return redact_url(url) if url else url
 
 
 def check_result(run: RunResult) -> dict[str, Any]:
@@ -89,6 +94,7 @@ def _source_result(result: SourceResult) -> dict[str, Any]:
     data["id"] = data.pop("source")
     data["at"] = _time(result.at)
     data["flagged"] = list(result.flagged)
+    data["final_url"] = redact_url(result.final_url) if result.final_url else result.final_url
     data["diff"] = asdict(result.diff.stats) if result.diff is not None else None
     return data
 
@@ -134,7 +140,7 @@ def _guide(verdict: GuideVerdict, title: str) -> dict[str, Any]:
                 "changed_since": _time(v.changed_since),
                 "broken": v.broken,
                 "unverified": v.unverified,
-                "moved_to": v.moved_to,
+                "moved_to": _url(v.moved_to),
             }
             for v in verdict.sources
         ],
@@ -147,7 +153,7 @@ def _source_state(source_id: str, title: str, url: str, state: SourceState) -> d
     return {
         "id": source_id,
         "title": title,
-        "url": url,
+        "url": redact_url(url),
         "current": state.current,
         "versions": len(state.versions),
         "last_success": _time(state.last_success),
@@ -155,6 +161,6 @@ def _source_state(source_id: str, title: str, url: str, state: SourceState) -> d
         "last_check": _time(check.at if check else None),
         "last_outcome": check.outcome if check else None,
         "consecutive_failures": state.consecutive_failures,
-        "last_error": check.error if failed and check else None,
-        "moved_to": state.moved_to,
+        "last_error": redact(check.error) if failed and check and check.error else None,
+        "moved_to": _url(state.moved_to),
     }

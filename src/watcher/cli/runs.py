@@ -16,6 +16,7 @@ from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, pass_ctx, wait_option
 from watcher.errors import EXIT_ALL_FAILED
 from watcher.notify import alerts
+from watcher.redact import redact
 from watcher.results import RunResult, utcnow
 from watcher.store import project_lock
 
@@ -94,9 +95,10 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
     """Alerts go to stderr, so stdout stays the check's (and ``--json``'s)."""
     for channel, key in delivery.sent:
         if not quiet:
-            click.echo(f"notify: sent {key} to {channel}", err=True)
+            click.echo(redact(f"notify: sent {key} to {channel}"), err=True)
     for channel, error in delivery.failed:
-        click.echo(f"watcher: warning: notify: {channel}: {error} (retried next check)", err=True)
+        warning = f"watcher: warning: notify: {channel}: {error} (retried next check)"
+        click.echo(redact(warning), err=True)
 
 
 @click.command()

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher.guides.freshness import GuideVerdict
+from watcher.redact import redact
 from watcher.results import (
     BASELINE,
     CHANGED,
@@ -233,7 +234,7 @@ def _error_cell(state: SourceState) -> str:
         return ""
     count = state.consecutive_failures
     since = when(state.failing_since)
-    return f"[{check.kind}] {check.error} ({count} in a row since {since})"
+    return redact(f"[{check.kind}] {check.error} ({count} in a row since {since})")
 
 
 # ---------------------------------------------------------------------------

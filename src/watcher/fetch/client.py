@@ -16,11 +16,13 @@ is transient (:mod:`watcher.fetch.retry`) and says every failure in words
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import certifi
 import httpx
@@ -212,13 +214,14 @@ class Fetcher:
         stage: _Stage,
     ) -> Fetched:
         client = self._client(policy)
-        url = origin
+        url, login = _credentials(origin)
         chain: list[str] = []
         permanent = False
         headers = _request_headers(policy, validators)
         while True:
             stage.waiting(len(chain))
-            response = await _send(client, client.build_request("GET", url, headers=headers))
+            request = client.build_request("GET", url, headers=login.headers(url, headers))
+            response = await _send(client, request)
             try:
                 location = redirect_target(response, url)
                 if location is None:
@@ -279,6 +282,42 @@ def _tls_context(policy: FetchPolicy) -> ssl.SSLContext | bool:
     if policy.ca_bundle:
         context.load_verify_locations(cafile=policy.ca_bundle)
     return context
+
+
+@dataclass(frozen=True)
+class _Login:
+    """Credentials a source URL carries (``https://user:password@host/``).
+
+    They are sent as HTTP Basic authorization to the URL's own origin only,
+    never to another host a redirect leads to, and the URL goes out without
+    them (the transport refuses both at once).
+    """
+
+    origin: tuple[str, str] | None = None
+    authorization: str = ""
+
+    def headers(self, url: str, headers: dict[str, str]) -> dict[str, str]:
+        if self.origin is None or _origin(url) != self.origin:
+            return headers
+        if any(name.lower() == "authorization" for name in headers):
+            return headers  # the source's own header wins
+        return {**headers, "Authorization": self.authorization}
+
+
+def _credentials(url: str) -> tuple[str, _Login]:
+    """The URL without its userinfo, and the login it stood for."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, _Login()
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return bare, _Login(_origin(bare), f"Basic {token}")
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _request_headers(policy: FetchPolicy, validators: Validators | None) -> dict[str, str]:

@@ -43,6 +43,7 @@ from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.notify import mail as notify
 from watcher.notify import webhooks
 from watcher.project import Project
+from watcher.redact import redact_url
 from watcher.state import SourceState
 from watcher.store import read_json, write_json
 
@@ -120,6 +121,7 @@ def broken(situation: Situation) -> Iterable[Alert]:
         since = _iso(state.failing_since)
         error = state.last_check.error if state.last_check else "unknown error"
         guides = [g.id for g in situation.config.guides_citing(source.id)]
+        url = redact_url(source.url)
         yield Alert(
             key=f"{BROKEN}/{source.id}/{since}",
             event=BROKEN,
@@ -128,11 +130,11 @@ def broken(situation: Situation) -> Iterable[Alert]:
             guide=None,
             subject=f"[watcher] source failing: {source.id}",
             text=(
-                f"Source {source.id} ({source.url}) failed {state.consecutive_failures} checks "
+                f"Source {source.id} ({url}) failed {state.consecutive_failures} checks "
                 f"in a row since {since}: {error}. Guides citing it: {', '.join(guides) or 'none'}."
                 f"\nFix the source or its URL, then `watcher check -s {source.id}`."
             ),
-            data={"since": since, "error": error, "url": source.url, "guides": guides},
+            data={"since": since, "error": error, "url": url, "guides": guides},
         )
 
 

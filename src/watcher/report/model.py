@@ -22,6 +22,7 @@ from watcher.guides.freshness import (
     OVERDUE,
     UNVERIFIED,
 )
+from watcher.redact import redact_url
 from watcher.results import ClaimResult, DiffStats, Severity
 from watcher.state import GuideReviews, ReviewEntry, SourceState
 
@@ -68,7 +69,7 @@ class SourceInfo:
 
     @classmethod
     def of(cls, source: Source) -> SourceInfo:
-        return cls(source.id, source.title, source.url)
+        return cls(source.id, source.title, redact_url(source.url))
 
 
 @dataclass(frozen=True)

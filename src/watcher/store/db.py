@@ -6,7 +6,9 @@ source of truth: ``snapshots/`` is, and :meth:`Journal.reconcile` brings
 the journal in line with it (``watcher reindex`` rebuilds it from scratch).
 
 An SQLite file next to the configuration is the default; any SQLAlchemy
-URL works (``--db`` or ``WATCHER_DB``), PostgreSQL included.
+URL works (``--db`` or ``WATCHER_DB``), PostgreSQL included. A database
+that cannot be reached or opened is a :class:`~watcher.errors.DatabaseError`
+(exit 5), its URL shown with the password redacted.
 """
 
 from __future__ import annotations
@@ -34,10 +36,17 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from watcher.errors import StoreError
+from watcher.errors import DatabaseError, StoreError, UsageError
+from watcher.redact import redact_url
 from watcher.state import SourceState
 
 
@@ -206,11 +215,9 @@ class Journal:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self.engine = _engine(url)
+        self.engine = _engine(url)
+        with _translated(url):
             Base.metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the database {url}: {exc}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -218,13 +225,10 @@ class Journal:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction: committed on success, rolled back on any error."""
-        try:
-            with self.engine.begin() as connection:
-                tx = Transaction(connection)
-                yield tx
-                tx.flush()
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+        with _translated(self.url), self.engine.begin() as connection:
+            tx = Transaction(connection)
+            yield tx
+            tx.flush()
 
     def reconcile(self, states: Sequence[SourceState]) -> int:
         """Bring the versions table in line with the snapshots; return sources fixed."""
@@ -239,34 +243,76 @@ class Journal:
     # reads -------------------------------------------------------------
 
     def versions(self, source: str) -> list[VersionRow]:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             query = select(VersionRow).where(VersionRow.source == source)
             return list(session.scalars(query.order_by(VersionRow.position)))
 
     def fetches(self, source: str, limit: int = 50) -> list[FetchRow]:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             query = select(FetchRow).where(FetchRow.source == source)
             return list(
                 session.scalars(query.order_by(FetchRow.at.desc(), FetchRow.id.desc()).limit(limit))
             )
 
     def changes(self, source: str) -> list[ChangeRow]:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             query = select(ChangeRow).where(ChangeRow.source == source)
             return list(session.scalars(query.order_by(ChangeRow.at)))
 
     def count_fetches(self) -> int:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             return int(session.scalar(select(func.count(FetchRow.id))) or 0)
 
 
+CONNECT_TIMEOUT = 10
+"""Seconds a PostgreSQL connection may take before the database counts as unreachable."""
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """SQLAlchemy's errors as watcher's: unreachable is a DatabaseError (exit 5)."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseError(
+            f"cannot reach the database {redact_url(url)}: {_reason(exc)}",
+            hint="check that the server runs and accepts this user, or the --db / WATCHER_DB URL",
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error in {redact_url(url)}: {_reason(exc)}") from exc
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own words, on one line, without SQLAlchemy's SQL and parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(str(cause).split()) or type(cause).__name__
+
+
 def _engine(url: str) -> Engine:
+    shown = redact_url(url)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    try:
+        engine = create_engine(url, **_connect_args(url))
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise UsageError(
+            f"invalid database URL {shown}",
+            hint="use an SQLAlchemy URL such as postgresql+psycopg://user@host/watcher",
+        ) from exc
+    except ImportError as exc:
+        raise DatabaseError(
+            f"cannot open the database {shown}: its driver is not installed ({exc.name})",
+            hint="for PostgreSQL: pip install 'guide-watcher[postgres]'",
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    if url.startswith(("postgresql", "postgres")):
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT}}
+    return {}
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
