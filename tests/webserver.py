@@ -31,6 +31,8 @@ class Page:
     gzip: bool = False
     drip: float = 0.0
     truncate: int | None = None
+    hold: threading.Event | None = None
+    """The answer waits until the test sets this event (at most a minute)."""
 
     def payload(self) -> bytes:
         data = self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -67,6 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
         if page is None:
             self._send(404, b"not found", "text/plain", {})
             return
+        if page.hold is not None:
+            page.hold.wait(timeout=60)
         if page.delay:
             time.sleep(page.delay)
         if page.etag and self.headers.get("If-None-Match") == page.etag:

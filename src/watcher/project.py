@@ -12,6 +12,9 @@ All paths default to locations beside the configuration file, so
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +23,7 @@ from watcher.config import load_config
 from watcher.config.model import Config
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
-from watcher.store import Journal, SnapshotStore, default_url
+from watcher.store import Journal, SnapshotStore, default_url, project_lock
 from watcher.store.reviews import ReviewStore
 
 DB_ENV = "WATCHER_DB"
@@ -60,6 +63,20 @@ class Project:
         if self._journal is None:
             self._journal = Journal(self.db_url)
         return self._journal
+
+    @contextmanager
+    def lock(self, command: str, wait: float = 0.0) -> Iterator[None]:
+        """The run lock of a command that writes the journal: one writer at a time.
+
+        The file lock keeps this machine's runs apart; a journal on a
+        database server (PostgreSQL) is also locked in the database, so
+        machines sharing it take turns too. ``wait`` covers both.
+        """
+        deadline = time.monotonic() + wait
+        with project_lock(self.root, command, wait=wait):
+            left = max(0.0, deadline - time.monotonic())
+            with self.journal.lock(command, wait=left):
+                yield
 
     def reconcile(self) -> int:
         """Make derived data agree with the committed state; return sources fixed.

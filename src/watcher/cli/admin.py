@@ -6,7 +6,6 @@ import click
 
 from watcher.cli.common import Context, pass_ctx
 from watcher.results import utcnow
-from watcher.store import project_lock
 
 
 @click.command("rename-source")
@@ -21,7 +20,7 @@ def rename_source(ctx: Context, old: str, new: str) -> None:
     """
     project = ctx.project
     project.config.source(new)
-    with project_lock(project.root, "rename-source"):
+    with project.lock("rename-source"):
         project.store.rename(old, new)
         project.reviews.rename_source(old, new)
         project.journal.rename_source(old, new, utcnow())
@@ -33,7 +32,7 @@ def rename_source(ctx: Context, old: str, new: str) -> None:
 def reindex(ctx: Context) -> None:
     """Rebuild the database's versions index from snapshots/ (snapshots win)."""
     project = ctx.project
-    with project_lock(project.root, "reindex"):
+    with project.lock("reindex"):
         fixed = project.reconcile()
     click.echo(f"reindexed: {fixed} source(s) updated from snapshots/")
 

@@ -129,7 +129,7 @@ def ci_command(
     if check_first and offline:
         raise UsageError("--check and --offline exclude each other")
     if check_first:
-        with project_lock(project.root, "ci --check"):
+        with project.lock("ci --check"):
             asyncio.run(run_check(project, project.config.sources))
     now = now_or(at)
     verdicts = project.verdicts(now)

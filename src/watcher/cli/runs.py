@@ -18,7 +18,6 @@ from watcher.errors import EXIT_ALL_FAILED
 from watcher.notify import alerts
 from watcher.redact import redact
 from watcher.results import RunResult, utcnow
-from watcher.store import project_lock
 
 
 @click.command()
@@ -72,7 +71,7 @@ def check(
     console = terminal.make_console()
     bar_console = terminal.make_console(stderr=True) if quiet or as_json else console
     with (
-        project_lock(project.root, "check", wait=wait),
+        project.lock("check", wait=wait),
         terminal.progress(bar_console, len(selected)) as advance,
     ):
         run = asyncio.run(run_check(project, selected, on_result=advance))

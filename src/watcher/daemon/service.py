@@ -48,7 +48,6 @@ from watcher.report.output import last_digest
 from watcher.results import Clock, RunResult, SourceResult, utcnow
 from watcher.schedule import Timer, Timers, due_sources, first_run, report_timer, source_timer
 from watcher.state import SourceState
-from watcher.store import project_lock
 
 BATCH_WINDOW = 0.5
 """Seconds a wake-up waits so that sources due at the same moment share one batch."""
@@ -97,7 +96,7 @@ class Daemon:
         """Check what is due now, alert, and return (``watcher run --once``)."""
         self._once = True
         try:
-            with project_lock(self.project.root, "run", wait=self.wait or 0.0):
+            with self.project.lock("run", wait=self.wait or 0.0):
                 return await self._check_due()
         finally:
             self.project.close()
@@ -209,7 +208,7 @@ class Daemon:
         while not self._stopping:
             stack = ExitStack()
             try:
-                stack.enter_context(project_lock(self.project.root, "run"))
+                stack.enter_context(self.project.lock("run"))
                 return stack
             except LockedError as exc:
                 if not told:

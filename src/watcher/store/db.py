@@ -36,18 +36,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import (
-    ArgumentError,
-    InterfaceError,
-    NoSuchModuleError,
-    OperationalError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from watcher.errors import DatabaseError, StoreError, UsageError
 from watcher.redact import redact_url
 from watcher.state import SourceState
+from watcher.store.dblock import database_lock
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -216,19 +211,32 @@ class Journal:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
-        with _translated(url):
-            Base.metadata.create_all(self.engine)
+        with _translated(url), self._connect() as connection, connection.begin():
+            Base.metadata.create_all(connection)
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
+    def lock(self, command: str, wait: float = 0.0) -> Iterator[None]:
+        """The run lock in the database itself, for machines sharing it (PostgreSQL)."""
+        with _translated(self.url), database_lock(self.engine, command, wait):
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction: committed on success, rolled back on any error."""
-        with _translated(self.url), self.engine.begin() as connection:
+        with _translated(self.url), self._connect() as connection, connection.begin():
             tx = Transaction(connection)
             yield tx
             tx.flush()
+
+    def _connect(self) -> Connection:
+        """A connection; failing to get one means the database is unreachable (exit 5)."""
+        try:
+            return self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise _unreachable(self.url, exc) from exc
 
     def reconcile(self, states: Sequence[SourceState]) -> int:
         """Bring the versions table in line with the snapshots; return sources fixed."""
@@ -270,16 +278,22 @@ CONNECT_TIMEOUT = 10
 
 @contextmanager
 def _translated(url: str) -> Iterator[None]:
-    """SQLAlchemy's errors as watcher's: unreachable is a DatabaseError (exit 5)."""
+    """SQLAlchemy's errors as watcher's: a lost connection is a DatabaseError (exit 5)."""
     try:
         yield
-    except (OperationalError, InterfaceError) as exc:
-        raise DatabaseError(
-            f"cannot reach the database {redact_url(url)}: {_reason(exc)}",
-            hint="check that the server runs and accepts this user, or the --db / WATCHER_DB URL",
-        ) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:  # the server went away mid-run
+            raise _unreachable(url, exc) from exc
+        raise StoreError(f"database error in {redact_url(url)}: {_reason(exc)}") from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"database error in {redact_url(url)}: {_reason(exc)}") from exc
+
+
+def _unreachable(url: str, exc: SQLAlchemyError) -> DatabaseError:
+    return DatabaseError(
+        f"cannot reach the database {redact_url(url)}: {_reason(exc)}",
+        hint="check that the server runs and accepts this user, or the --db / WATCHER_DB URL",
+    )
 
 
 def _reason(exc: SQLAlchemyError) -> str:
