@@ -122,7 +122,8 @@ def ci_command(
 
     Reads only sources.yaml and snapshots/: no network and no database are
     needed, so it runs on a fresh clone. Under GITHUB_ACTIONS=true it also
-    writes workflow annotations and a step summary.
+    writes workflow annotations (on stderr, so --json output stays valid) and
+    a step summary.
     """
     project = ctx.project
     states_to_fail = ci.parse_fail_on(fail_on)
@@ -145,8 +146,8 @@ def _print_ci(project: Project, result: ci.CiResult, junit: Path | None, as_json
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(ci.junit_xml(result), encoding="utf-8")
     annotations, summary = ci.github_outputs(result, project.config.path)
-    for line in annotations:
-        click.echo(line)
+    for line in annotations:  # on stderr, which the runner reads too: stdout stays the report's
+        click.echo(line, err=True)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary is not None and summary_path:
         with open(summary_path, "a", encoding="utf-8") as handle:
