@@ -20,7 +20,10 @@ from tests.test_report import history as history
 from tests.test_report import scripted as scripted
 from tests.webserver import Page, WebSite
 from watcher.config import load_config
-from watcher.errors import ConfigError
+from watcher.config.model import ReportJob
+from watcher.errors import ConfigError, UsageError
+from watcher.notify.digests import run_job
+from watcher.project import Project
 
 
 @dataclass
@@ -128,6 +131,32 @@ def test_password_comes_from_the_named_variable(history: History, smtp: tuple[In
     )
     assert result.returncode == 2
     assert "WATCHER_TEST_PW is not set" in result.stderr
+    assert not (history.config_path.parent / "reports").exists()  # checked before writing
+
+
+def test_email_without_notify_writes_nothing_and_keeps_the_period(history: History) -> None:
+    """A digest written but never mailed would be skipped by the next `--since last`."""
+    root = history.config_path.parent
+    result = run_cli("-c", str(history.config_path), "report", "--email", cwd=root)
+    assert result.returncode == 2
+    assert "--email needs a notify: section" in result.stderr
+    assert not (root / "reports").exists()
+    again = run_cli("-c", str(history.config_path), "report", "--since", "last", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert len(list((root / "reports").glob("digest-*.html"))) == 1
+
+
+def test_scheduled_email_digest_checks_mail_before_writing(
+    history: History, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, port = smtp
+    add_notify(history.config_path, port, "    user: watcher\n    password_env: WATCHER_TEST_PW\n")
+    monkeypatch.delenv("WATCHER_TEST_PW", raising=False)
+    project = Project.load(history.config_path)
+    job = ReportJob(cron="0 9 * * 1", formats=("html",), email=True, always=True)
+    with pytest.raises(UsageError, match="WATCHER_TEST_PW is not set"):
+        run_job(project, job, history.now)
+    assert not project.reports_dir.exists()
 
 
 @pytest.mark.parametrize(

@@ -98,11 +98,7 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
     """Send ``mails`` through the configured server; return how many went out."""
     if not mails:
         return 0
-    smtp = notify.smtp
-    if smtp is None:
-        raise UsageError(
-            "mailing needs notify: smtp: in sources.yaml", hint="see docs/configuration.md, notify:"
-        )
+    smtp = ready(notify)
     password = _password(smtp)
     try:
         with _connect(smtp) as client:
@@ -116,6 +112,17 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
             hint="check notify: smtp: in sources.yaml and the password variable",
         ) from exc
     return len(mails)
+
+
+def ready(notify: Notify) -> SmtpSettings:
+    """The SMTP settings, once sure mail can be attempted: configured, password set."""
+    smtp = notify.smtp
+    if smtp is None:
+        raise UsageError(
+            "mailing needs notify: smtp: in sources.yaml", hint="see docs/configuration.md, notify:"
+        )
+    _password(smtp)
+    return smtp
 
 
 def _password(smtp: SmtpSettings) -> str | None:
