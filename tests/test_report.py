@@ -259,6 +259,31 @@ def test_index_and_latest(history: History) -> None:
     assert "digest-2026-03-05.html" in links
 
 
+def test_a_second_digest_the_same_day_keeps_the_first(history: History) -> None:
+    report(history)
+    root = history.config_path.parent
+    reports = root / "reports"
+    first = (reports / "digest-2026-03-05.html").read_bytes()
+    for _ in range(2):  # the same period twice: one digest, one name
+        later = run_cli(
+            "-c", str(history.config_path), "report", "--since", "2026-03-05T09:00",
+            "--at", "2026-03-05T17:30", cwd=root,
+        )  # fmt: skip
+        assert later.returncode == 0, later.stderr
+    assert (reports / "digest-2026-03-05.html").read_bytes() == first
+    second = (reports / "digest-2026-03-05-1730.html").read_bytes()
+    assert (reports / "latest.html").read_bytes() == second
+    assert sorted(p.name for p in reports.glob("digest-*.html")) == [
+        "digest-2026-03-05-1730.html",
+        "digest-2026-03-05.html",
+    ]
+    index = html5lib.parse((reports / "index.html").read_text(), namespaceHTMLElements=False)
+    links = [a.get("href") for a in index.iter("a")]
+    assert links.index("digest-2026-03-05-1730.html") < links.index("digest-2026-03-05.html")
+    state = json.loads((reports / ".report-state.json").read_text(encoding="utf-8"))
+    assert [d["name"] for d in state["digests"]] == ["digest-2026-03-05-1730", "digest-2026-03-05"]
+
+
 def test_user_template_extends_the_packaged_one(history: History, tmp_path: Path) -> None:
     templates = history.config_path.parent / "templates"
     templates.mkdir()
