@@ -106,9 +106,16 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Leave the demo project in DIR.",
 )
-@click.option("--serve", is_flag=True, help="Only serve the demo site until stopped.")
 @click.option(
-    "--port", type=int, default=None, help="Port for the demo site [default: 8765 if free]."
+    "--serve",
+    is_flag=True,
+    help="Only serve the demo site until stopped, starting where the demo ends (amended).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port for the demo site [default: 8765; without --serve, any free port if it is busy].",
 )
 def demo(keep: Path | None, serve: bool, port: int | None) -> None:
     """Run watcher end to end on a bundled demo site, with no network needed."""
