@@ -30,13 +30,13 @@ WORKFLOWS = sorted(EXAMPLES.glob("*.yml")) + sorted(EXAMPLES.glob("*.yaml"))
 def test_the_distribution_has_its_own_name() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["name"] == DIST_NAME
-    assert project["scripts"]["watcher"] == "watcher.cli:main"
+    assert project["scripts"]["watcher"] == "watcher.__main__:main"
 
 
 def test_the_installed_distribution_is_this_project() -> None:
     dist = metadata.distribution(DIST_NAME)
     scripts = {e.name: e.value for e in dist.entry_points if e.group == "console_scripts"}
-    assert scripts == {"watcher": "watcher.cli:main"}
+    assert scripts == {"watcher": "watcher.__main__:main"}
 
 
 def steps(workflow: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

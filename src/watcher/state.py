@@ -74,6 +74,9 @@ class SourceState:
     moved_to: str | None = None
     versions: list[Version] = field(default_factory=list)
     rebases: list[Rebase] = field(default_factory=list)
+    unreported: list[str] = field(default_factory=list)
+    """Hashes of changes stored by a check that never got to report them (interrupted):
+    the next check reports them. Left out of the file when empty."""
 
     @property
     def current(self) -> str | None:
@@ -100,6 +103,8 @@ class SourceState:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["schema"] = STATE_SCHEMA
+        if not data["unreported"]:
+            del data["unreported"]
         return _encode(data)  # type: ignore[no-any-return]
 
     @classmethod

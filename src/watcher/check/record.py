@@ -175,6 +175,8 @@ class Record:
         state.failing_since = None
         if outcome == CHANGED:
             state.last_change = at
+            if state.current is not None:  # the version just stored: reported by the caller
+                state.unreported.append(state.current)
         if fetched.etag or not fetched.not_modified:
             state.etag = fetched.etag
         if fetched.last_modified or not fetched.not_modified:

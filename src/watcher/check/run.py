@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
+from watcher.check.reported import pending
 from watcher.check.source import SourceCheck
 from watcher.config.model import Source
 from watcher.fetch.client import Fetcher, Transport
@@ -53,6 +55,34 @@ def is_due(source: Source, state: SourceState, now: datetime) -> bool:
 
         return fired_since(source, state.last_check.at, now)
     return now - state.last_check.at >= source.cadence.interval
+
+
+def check_now(
+    project: Project,
+    sources: Sequence[Source],
+    *,
+    on_result: Callable[[SourceResult], None] | None = None,
+) -> RunResult:
+    """:func:`run_check` for a command, with the changes earlier checks never reported.
+
+    Ctrl-C stops the run where its sources wait on the network (never inside
+    a source's writes): the result then holds the sources checked before
+    it, whose changes are stored, and says it was ``interrupted``.
+    """
+    earlier = pending(project)
+    done: list[SourceResult] = []
+
+    def collect(result: SourceResult) -> None:
+        done.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    started = utcnow()
+    try:
+        run = asyncio.run(run_check(project, sources, on_result=collect))
+    except KeyboardInterrupt:
+        run = RunResult(started, utcnow(), tuple(done), interrupted=True)
+    return replace(run, earlier=earlier)
 
 
 async def run_check(

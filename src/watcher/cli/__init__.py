@@ -12,6 +12,7 @@ Exit codes, the same for every command:
 - 3 every source failed (the network is probably down)
 - 4 another watcher run holds the project's lock
 - 5 the database cannot be reached or opened
+- 130 interrupted (Ctrl-C)
 - 70 internal error (a short message here, the traceback in a log file)
 """
 
@@ -27,7 +28,7 @@ import click
 
 from watcher.cli import admin, daemon, gate, inspect, report, runs
 from watcher.cli.common import cli
-from watcher.errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
+from watcher.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WatcherError
 from watcher.redact import redact
 
 for _module in (runs, daemon, inspect, gate, report, admin):
@@ -45,7 +46,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)

@@ -10,7 +10,6 @@ with the diff.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
 from pathlib import Path
@@ -19,7 +18,8 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from watcher.changes.diff import diff_texts, render_unified
-from watcher.check.run import run_check
+from watcher.check.reported import mark_reported, reported_in
+from watcher.check.run import check_now
 from watcher.cli import terminal
 from watcher.demo.server import AMENDED, ORIGINAL, DemoSite, render_config
 from watcher.errors import UsageError
@@ -130,8 +130,11 @@ class _Steps:
 
 
 def _check(project: Project, console: Console) -> RunResult:
-    run = asyncio.run(run_check(project, project.config.sources))
+    run = check_now(project, project.config.sources)
     terminal.check_summary(console, run)
+    mark_reported(project, reported_in(run))
+    if run.interrupted:
+        raise KeyboardInterrupt
     return run
 
 

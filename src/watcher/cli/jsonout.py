@@ -31,7 +31,10 @@ field is never renamed, retyped or removed. Times are ISO 8601 in UTC.
 article of a ``structure: law`` source), ``claims`` (each citing guide's
 claims against its pinned version, on every successful check) and
 ``unconfirmed`` (a change that did not hold on the ``confirm`` re-fetch)
-were added within version 1.
+were added within version 1, and so were ``interrupted`` (true when Ctrl-C
+stopped the run: ``sources`` then holds those checked before it) and
+``earlier`` (``[{"id", "old_hash", "new_hash", "at"}]``: changes an earlier,
+interrupted check stored and never reported).
 
 ``watcher.status/1``::
 
@@ -86,6 +89,11 @@ def check_result(run: RunResult) -> dict[str, Any]:
         "counts": {"checked": len(run.results), **counts},
         "guides_flagged": list(run.flagged_guides),
         "sources": [_source_result(r) for r in run.results],
+        "interrupted": run.interrupted,
+        "earlier": [
+            {"id": c.source, "old_hash": c.old_hash, "new_hash": c.new_hash, "at": _time(c.at)}
+            for c in run.earlier
+        ],
     }
 
 

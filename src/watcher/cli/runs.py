@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import tempfile
@@ -11,10 +10,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from watcher.check.run import run_check, select_sources
+from watcher.check.reported import mark_reported, reported_in
+from watcher.check.run import check_now, select_sources
 from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, pass_ctx, wait_option
-from watcher.errors import EXIT_ALL_FAILED
+from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERRUPTED
 from watcher.notify import alerts
 from watcher.redact import redact
 from watcher.results import RunResult, utcnow
@@ -70,24 +70,29 @@ def check(
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
     console = terminal.make_console()
     bar_console = terminal.make_console(stderr=True) if quiet or as_json else console
-    with (
-        project.lock("check", wait=wait),
-        terminal.progress(bar_console, len(selected)) as advance,
-    ):
-        run = asyncio.run(run_check(project, selected, on_result=advance))
-        delivery = alerts.dispatch(project, utcnow()) if project.config.notify else None
-    _print_check(console, run, quiet=quiet, as_json=as_json)
+    delivery = None
+    with project.lock("check", wait=wait):
+        with terminal.progress(bar_console, len(selected)) as advance:
+            run = check_now(project, selected, on_result=advance)
+        if not run.interrupted and project.config.notify:
+            delivery = alerts.dispatch(project, utcnow())
+        _print_check(console, run, quiet=quiet, as_json=as_json, total=len(selected))
+        mark_reported(project, reported_in(run))
     if delivery is not None:
         _print_alerts(delivery, quiet=quiet)
+    if run.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     if run.all_failed:
         sys.exit(EXIT_ALL_FAILED)
 
 
-def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool) -> None:
+def _print_check(
+    console: Console, run: RunResult, *, quiet: bool, as_json: bool, total: int
+) -> None:
     if as_json:
         click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
-    elif not quiet or run.noteworthy:
-        terminal.check_summary(console, run)
+    elif not quiet or run.noteworthy or run.interrupted:
+        terminal.check_summary(console, run, total)
 
 
 def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:

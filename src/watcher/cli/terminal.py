@@ -89,12 +89,34 @@ def progress(console: Console, total: int) -> Iterator[Advance]:
 # check
 
 
-def check_summary(console: Console, run: RunResult) -> None:
+def check_summary(console: Console, run: RunResult, total: int | None = None) -> None:
     """The end-of-run summary: a table on a terminal, a few lines otherwise."""
     if console.is_terminal:
         _check_table(console, run)
     else:
         _check_plain(console, run)
+    _earlier_lines(console, run)
+    if run.interrupted:
+        of = f" of {total}" if total is not None else ""
+        console.print(
+            f"watcher check: interrupted after {len(run.results)}{of} sources; what they "
+            "found above is stored (the others were not checked)",
+            markup=False,
+        )
+
+
+def _earlier_lines(console: Console, run: RunResult) -> None:
+    """Changes an interrupted check stored and never reported."""
+    if not run.earlier:
+        return
+    console.print("stored by an earlier check that was stopped before reporting them:")
+    for change in run.earlier:
+        command = f"watcher diff {change.source} --from {change.old_hash} --to {change.new_hash}"
+        console.print(
+            f"  {change.source}: changed: {change.old_hash} -> {change.new_hash} "
+            f"(stored {when(change.at)} UTC; see `{command}`)",
+            markup=False,
+        )
 
 
 def _counts(run: RunResult) -> str:

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from watcher.check.reported import mark_reported, pending, reported_in
 from watcher.check.run import run_check
 from watcher.config.model import Config
 from watcher.errors import LockedError, NotifyError, WatcherError
@@ -160,15 +161,24 @@ class Daemon:
     async def _check_due(self) -> RunResult | None:
         """Check every due source in one run, then send the alerts it calls for."""
         project = self.project
+        _log_unreported(project)
         due = due_sources(project.config.sources, project.states(), self.timer_clock())
         if not due:
             return None
         event(logger, "batch.started", sources=[s.id for s in due])
+        logged: list[SourceResult] = []  # each result is logged (reported) as it comes
+
+        def on_result(result: SourceResult) -> None:
+            _log_result(result)
+            logged.append(result)
+
         try:
-            run = await run_check(project, due, clock=self.clock, on_result=_log_result)
+            run = await run_check(project, due, clock=self.clock, on_result=on_result)
         except asyncio.CancelledError:
             project.reconcile()  # still under the lock: finish what an interrupted write left
+            mark_reported(project, reported_in(RunResult(utcnow(), utcnow(), tuple(logged))))
             raise
+        mark_reported(project, reported_in(run))
         event(logger, "batch.done", **_summary(run))
         self._alert()
         return run
@@ -311,6 +321,21 @@ def _log_result(result: SourceResult) -> None:
         fields["recovered"] = True
     level = logging.WARNING if result.error else logging.INFO
     event(logger, "check.done", level, **fields)
+
+
+def _log_unreported(project: Project) -> None:
+    """Changes an interrupted check stored and never reported: logged now, so reported."""
+    earlier = pending(project)
+    for change in earlier:
+        event(
+            logger,
+            "check.unreported",
+            source=change.source,
+            old_hash=change.old_hash,
+            hash=change.new_hash,
+            stored=change.at,
+        )
+    mark_reported(project, {change.source for change in earlier})
 
 
 def _summary(run: RunResult) -> dict[str, Any]:
