@@ -20,6 +20,8 @@ import feedparser
 import html5lib
 import jsonschema
 import pytest
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
@@ -314,16 +316,20 @@ def test_markdown_order_and_neutralized_text(history: History) -> None:
     positions = [markdown.index(title) for title in order]
     assert positions == sorted(positions)
     assert "```diff" in markdown
-    prose = _outside_fences(markdown)
-    inline_code = re.sub(r"(`+) .*? \1", "", prose)
-    assert "<" not in inline_code and "](" not in inline_code and "![" not in inline_code
-    assert "javascript:" not in inline_code
+    prose = re.sub(r"(`+).*?\1", "", _outside_fences(markdown))  # and outside code spans
+    for markup in (r"(?<!\\)<", r"(?<!\\)\]\(", r"(?<!\\)!\["):
+        assert re.search(markup, prose) is None, markup  # HTML, links, images: escaped
+    assert "javascript:" not in prose
 
 
 def test_markdown_filters() -> None:
-    assert md_text("[x](javascript:alert(1)) <b>") == r"\[x\]\(javascript:alert\(1\)\) &lt;b&gt;"
+    assert md_text("[x](javascript:alert(1)) <b>") == r"\[x\](javascript:alert(1)) \<b>"
+    assert md_text("1. a -> b") == r"1\. a -> b"
+    assert md_text("# not a heading") == r"\# not a heading"
+    assert md_text("Tom &amp; Jerry") == r"Tom \&amp; Jerry"
     assert "://" not in md_text("see https://evil.example")
-    assert md_code("a ``b`` c") == "``` a ``b`` c ```"
+    assert md_code("a ``b`` c") == "```a ``b`` c```"
+    assert md_code("`x") == "`` `x ``"
 
 
 # -- JSON -----------------------------------------------------------------------------
@@ -429,3 +435,48 @@ def test_renderer_is_strict() -> None:
     renderer = Renderer()
     with pytest.raises(Exception, match="undefined"):
         renderer.render("digest.html")
+
+
+def _tree(markdown: str) -> SyntaxTreeNode:
+    return SyntaxTreeNode(MarkdownIt("commonmark").enable("table").parse(markdown))
+
+
+def _text(node: SyntaxTreeNode) -> str:
+    """The text a reader sees in a node (code spans included)."""
+    if node.type in ("text", "code_inline"):
+        return node.content
+    if node.type in ("softbreak", "hardbreak"):
+        return "\n"
+    return "".join(_text(child) for child in node.children)
+
+
+def test_markdown_has_the_structure_a_commonmark_parser_sees(history: History) -> None:
+    report(history, "--format", "md")
+    markdown = (history.config_path.parent / "reports" / "digest-2026-03-05.md").read_text()
+    tree = _tree(markdown)
+    blocks = tree.children
+    needs_you = next(i for i, b in enumerate(blocks) if _text(b) == "What needs you")
+    attention = next(b for b in blocks[needs_you:] if b.type == "bullet_list")
+    for item in attention.children:
+        guide_line, reasons = item.children[0], item.children[1]
+        assert guide_line.type == "paragraph" and "(owner: " in _text(guide_line)
+        assert reasons.type == "bullet_list" and len(reasons.children) >= 2
+        assert all(_text(reason) not in _text(guide_line) for reason in reasons.children)
+    paragraphs = [_text(node) for node in tree.walk() if node.type == "paragraph"]
+    why = [p for p in paragraphs if p.startswith("Why ")]
+    dismissed = [p for p in paragraphs if p.startswith("Dismissed by Anna")]
+    assert why and dismissed
+    assert not any("Dismissed by" in p for p in why)
+    assert any(" -> " in p for p in why)  # an arrow, not an entity
+    assert "Anna Editor <anna@example.org>" in _text(tree)
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    for injected in ("<script", "<img", "<a "):
+        assert injected not in html  # the hostile page's markup stays text
+
+
+def test_the_mail_plain_part_reads_as_text(history: History) -> None:
+    plain = Renderer().plain(history.digest())
+    assert "Anna Editor <anna@example.org>" in plain
+    assert " -> " in plain
+    for escape in ("&lt;", "&gt;", "&#47;", "\\(", "\\<", "\\["):
+        assert escape not in plain

@@ -95,6 +95,8 @@ def test_each_owner_gets_their_guides_and_ops_get_health(
     assert "Emergency numbers" not in html.get_content()
     assert "Source health" not in html.get_content()
     assert "555-01-45" in text.get_content()
+    assert "Anna Editor <anna@example.org>" in text.get_content()  # plain text, not Markdown
+    assert not any(e in text.get_content() for e in ("&lt;", "&gt;", "\\(", "\\<"))
     boris = inbox.to("boris@example.org")[0].get_body(("html",))
     assert boris is not None and "Emergency numbers" in boris.get_content()
     ops = inbox.to("ops@example.org")[0].get_body(("html",))

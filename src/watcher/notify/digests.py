@@ -73,7 +73,7 @@ def mail_digest(
     settings = notify_settings(config)
 
     def render(part: Digest, audience: str) -> tuple[str, str]:
-        return renderer.html(part, audience), renderer.markdown(part, audience)
+        return renderer.html(part, audience), renderer.plain(part, audience)
 
     mails = mail.compose(config, digest, render, always=always)
     sent = mail.send(settings, mails)
