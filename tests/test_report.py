@@ -480,3 +480,32 @@ def test_the_mail_plain_part_reads_as_text(history: History) -> None:
     assert " -> " in plain
     for escape in ("&lt;", "&gt;", "&#47;", "\\(", "\\<", "\\["):
         assert escape not in plain
+
+
+def test_source_health_never_says_more_failures_than_the_threshold(history: History) -> None:
+    history.advance(hours=6)
+    history.check("clinic")  # a fourth failure in a row, past fail_after: 3
+    digest = history.digest()
+    (clinic,) = [h for h in digest.health if h.source.id == "clinic"]
+    assert (clinic.problem, clinic.failures, clinic.fail_after) == ("broken", 4, 3)
+    renderer = Renderer()
+    for text in (renderer.html(digest), renderer.markdown(digest)):
+        assert "4 of 3" not in text
+        assert "4 failed checks in a row" in text
+
+
+def test_an_owners_digest_counts_only_their_guides(history: History) -> None:
+    digest = history.digest()
+    assert digest.counts.failing >= 1  # the clinic, cited by the emergency guide only
+    anna = digest.for_guides(["insurance"])
+    assert anna.counts.failing == 0
+    assert dict(anna.counts.guides) == {
+        state: sum(1 for a in anna.attention if a.state == state)
+        + (len(anna.fresh_guides) if state == "fresh" else 0)
+        for state, _ in digest.counts.guides
+    }
+    assert sum(count for _, count in anna.counts.guides) == 1
+    assert anna.counts.quiet == len(anna.quiet)
+    assert "**0** failing" in Renderer().markdown(anna, "editors")
+    boris = digest.for_guides(["emergency"])
+    assert boris.counts.failing == digest.counts.failing

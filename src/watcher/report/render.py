@@ -42,7 +42,7 @@ from jinja2 import (
 from watcher.changes import claims
 from watcher.changes.facts import FACT_LABELS
 from watcher.errors import ConfigError
-from watcher.report.model import ChangeItem, Digest
+from watcher.report.model import ChangeItem, Digest, HealthItem
 
 MD_DIFF_LINES = 60
 """Diff lines per change in Markdown before the block is cut with a note."""
@@ -91,6 +91,7 @@ def environment(user_templates: Path | None = None, *, plain: bool = False) -> E
         problem_label=lambda problem: PROBLEM_LABELS.get(problem, problem),
         plural=plural,
         size=size,
+        failed_checks=failed_checks,
         claims_summary=claims.summary,
     )
     return env
@@ -151,6 +152,13 @@ def day(moment: datetime | None) -> str:
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+def failed_checks(item: HealthItem) -> str:
+    """``2 of 3 failed checks`` while failing; ``5 failed checks in a row`` once broken."""
+    if item.failures >= item.fail_after:
+        return f"{plural(item.failures, 'failed check')} in a row"
+    return f"{item.failures} of {item.fail_after} failed checks"
 
 
 def size(item: ChangeItem) -> str:
