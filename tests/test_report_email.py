@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 
 from tests.conftest import run_cli, write_config
@@ -189,3 +191,58 @@ def test_notify_config_defaults(tmp_path: Path) -> None:
     notify = load_config(path).notify
     assert notify is not None
     assert (notify.smtp.security, notify.smtp.port, notify.maintainers) == ("starttls", 587, ())
+
+
+@pytest.fixture(scope="module")
+def private_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(params=["ssl", "starttls"])
+def tls_smtp(
+    request: pytest.FixtureRequest, private_ca: trustme.CA
+) -> Iterator[tuple[Inbox, int, str]]:
+    """A real SMTP server whose certificate a private CA signed: implicit TLS or STARTTLS."""
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    private_ca.issue_cert("127.0.0.1").configure_cert(server)
+    inbox, port = Inbox(), free_port()
+    tls = {"ssl_context": server} if request.param == "ssl" else {
+        "tls_context": server, "require_starttls": True,
+    }  # fmt: skip
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **tls)
+    controller.start()
+    try:
+        yield inbox, port, request.param
+    finally:
+        controller.stop()
+
+
+def test_smtp_with_a_private_ca_needs_only_ca_bundle(
+    history: History, tls_smtp: tuple[Inbox, int, str], private_ca: trustme.CA
+) -> None:
+    inbox, port, security = tls_smtp
+    root = history.config_path.parent
+    plain = history.config_path.read_text(encoding="utf-8")
+    smtp = f"  smtp: {{host: 127.0.0.1, port: {port}, security: {security}, sender: w@example.org"
+    history.config_path.write_text(f"{plain}notify:\n{smtp}}}\n  maintainers: [ops@example.org]\n")
+    env = {"SSL_CERT_FILE": "", "SSL_CERT_DIR": ""}
+    refused = run_cli("-c", str(history.config_path), "report", "--email", cwd=root, env=env)
+    assert refused.returncode == 3, refused.stderr  # the private CA is not trusted yet
+    assert "certificate verify failed" in refused.stderr
+    assert not inbox.messages
+    private_ca.cert_pem.write_to_path(str(root / "mail-ca.pem"))
+    text = f"{plain}notify:\n{smtp}, ca_bundle: mail-ca.pem}}\n  maintainers: [ops@example.org]\n"
+    history.config_path.write_text(text, encoding="utf-8")
+    sent = run_cli("-c", str(history.config_path), "report", "--email", cwd=root, env=env)
+    assert sent.returncode == 0, sent.stderr
+    assert ("ops@example.org",) in [r for r, _ in inbox.messages]
+
+
+def test_smtp_ca_bundle_must_exist(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        "sources:\n  - {id: p, url: http://x.example/, title: P}\n"
+        "notify:\n  smtp: {host: h, sender: w@example.org, ca_bundle: missing.pem}\n",
+    )
+    with pytest.raises(ConfigError, match="CA bundle not found"):
+        load_config(path)

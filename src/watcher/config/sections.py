@@ -13,6 +13,7 @@ from watcher.config.values import (
     SMTP_PORTS,
     read_addresses,
     read_bool,
+    read_ca_bundle,
     read_chat_id,
     read_choice,
     read_cron,
@@ -63,6 +64,7 @@ _SMTP_FIELDS: dict[str, Callable[[At], object]] = {
     "user": read_text,
     "password_env": read_env_name,
     "sender": read_owner,
+    "ca_bundle": read_ca_bundle,
 }
 _NOTIFY_FIELDS: dict[str, Callable[[At], object]] = {"maintainers": read_addresses}
 _REPORTS_FIELDS: dict[str, Callable[[At], object]] = {"templates": read_text}

@@ -299,7 +299,7 @@ def dispatch(project: Project, now: datetime, finders: Iterable[Finder] = ()) ->
     for alert in fresh:
         record.entries[alert.key]["pending"] = channels(asdict(alert), settings, project.config)
     record.save(path)  # decided before sending: a crash re-sends rather than forgets
-    sent, failed = _deliver(record, settings, now)
+    sent, failed = _deliver(record, settings, now, project.config.defaults.user_agent)
     dropped = _give_up(record, now)
     record.save(path)
     seeded = sum(1 for e in record.entries.values() if e["seeded"]) if seeding else 0
@@ -315,7 +315,7 @@ def _situation(project: Project, now: datetime) -> Situation:
 
 
 def _deliver(
-    record: Record, settings: Notify, now: datetime
+    record: Record, settings: Notify, now: datetime, user_agent: str
 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     by_channel: dict[str, list[str]] = {}
     for key, entry in sorted(record.entries.items(), key=lambda item: item[1]["at"]):
@@ -326,7 +326,7 @@ def _deliver(
     hooks = {w.channel: w for w in settings.webhooks}
     for channel, keys in by_channel.items():
         try:
-            _send(channel, [record.entries[k] for k in keys], settings, hooks)
+            _send(channel, [record.entries[k] for k in keys], settings, hooks, user_agent)
         except WatcherError as exc:
             failed.append((channel, str(exc)))
             _mark(record, keys, channel, now, error=str(exc))
@@ -341,6 +341,7 @@ def _send(
     entries: list[dict[str, Any]],
     settings: Notify,
     hooks: Mapping[str, Any],
+    user_agent: str,
 ) -> None:
     kind, _, target = channel.partition(":")
     if kind == "email":
@@ -351,7 +352,7 @@ def _send(
         return  # the webhook was removed from sources.yaml: nothing to retry
     for entry in entries:
         data = {k: entry[k] for k in ("key", "event", "source", "guide", "at")}
-        webhooks.send(hook, entry["text"], {**data, **entry["data"]})
+        webhooks.send(hook, entry["text"], {**data, **entry["data"]}, user_agent=user_agent)
 
 
 def _mail(to: str, entries: list[dict[str, Any]]) -> notify.Mail:

@@ -139,9 +139,17 @@ def _password(smtp: SmtpSettings) -> str | None:
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     if smtp.security == "ssl":
-        context = ssl.create_default_context()
+        context = _tls_context(smtp)
         return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context)
     client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
     if smtp.security == "starttls":
-        client.starttls(context=ssl.create_default_context())
+        client.starttls(context=_tls_context(smtp))
     return client
+
+
+def _tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """The system's trusted CAs, plus ``ca_bundle`` (a server with a private CA)."""
+    context = ssl.create_default_context()
+    if smtp.ca_bundle:
+        context.load_verify_locations(cafile=smtp.ca_bundle)
+    return context
