@@ -7,6 +7,7 @@ rest of the package, and the CLI, only ever see this tree::
 
     WatcherError
     ├── ConfigError            sources.yaml is invalid (file, line, key)
+    │   └── ConfigErrors       several problems, all found in one pass
     ├── UsageError             a command was asked something impossible
     │   └── UnknownIdError     unknown source or guide id
     ├── LockedError            another watcher run holds the project lock
@@ -38,7 +39,7 @@ and exit codes (see ``EXIT_*`` below).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal
 
@@ -131,6 +132,15 @@ class ConfigError(WatcherError):
         prefix = f"{where}: " if path or line is not None else ""
         keypart = f"{key}: " if key else ""
         super().__init__(f"{prefix}{keypart}{message}", hint=hint)
+
+
+class ConfigErrors(ConfigError):
+    """Every problem one read of the configuration found, each a :class:`ConfigError`."""
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        self.problems = tuple(problems)
+        listed = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{len(self.problems)} problems:\n{listed}", path=self.problems[0].path)
 
 
 class UsageError(WatcherError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from watcher.config import settings
 from watcher.config.model import Defaults, Notify, ReportJob, ReportSettings, SmtpSettings, Webhook
-from watcher.config.nodes import At, as_list, as_map, read_fields
+from watcher.config.nodes import At, as_list, as_map, each, note, noted, read_fields
 from watcher.config.values import (
     SMTP_PORTS,
     read_addresses,
@@ -27,6 +27,7 @@ from watcher.config.values import (
     read_text,
     read_url,
 )
+from watcher.errors import ConfigError
 
 
 def defaults_section(at: At | None) -> Defaults:
@@ -50,10 +51,16 @@ def hosts_section(at: At | None) -> HostSettings:
     for name, item in as_map(at, None).values.items():
         host = name.strip().lower()
         if not host or "/" in host or " " in host:
-            raise item.error(
-                f"invalid host name {name!r}", hint="e.g. www.mgfoms.ru or 127.0.0.1:8080"
+            note(
+                item.error(
+                    f"invalid host name {name!r}", hint="e.g. www.mgfoms.ru or 127.0.0.1:8080"
+                )
             )
-        hosts[host] = read_fields(as_map(item, settings.HOST_KEYS), readers)
+            continue
+        try:
+            hosts[host] = read_fields(as_map(item, settings.HOST_KEYS), readers)
+        except ConfigError as exc:
+            note(exc)
     return hosts
 
 
@@ -90,7 +97,7 @@ def _webhooks(at: At | None) -> tuple[Webhook, ...]:
     """``webhooks: [{url, template, token_env, chat_id, events}]``."""
     if at is None:
         return ()
-    return tuple(_webhook(item) for item in as_list(at))
+    return tuple(each(as_list(at), _webhook))
 
 
 def _webhook(at: At) -> Webhook:
@@ -111,8 +118,11 @@ def notify_section(at: At | None) -> Notify | None:
     """``notify: {smtp, maintainers, webhooks}``; secrets stay in the environment."""
     if at is None:
         return None
+    before = noted()
     mapping = as_map(at, [*_NOTIFY_FIELDS, "smtp", "webhooks"])
     webhooks = _webhooks(mapping.get("webhooks"))
+    if noted() > before:
+        return None  # noted; "needs smtp: or webhooks:" would only repeat it
     smtp_at = mapping.get("smtp")
     if smtp_at is None:
         if not webhooks:
