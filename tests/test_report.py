@@ -376,9 +376,12 @@ def test_atom_feed_entries_and_stable_ids(history: History) -> None:
     ids = sorted(e.id for e in first.entries)
     expected = sorted(f"tag:watcher,2026:{c.entry_id}" for c in history.digest().changes)
     assert ids == expected
-    titles = " ".join(e.title for e in first.entries)
-    assert "Medical insurance: Fund hotline page changed" in titles
-    assert "change dismissed" in titles
+    titles = [e.title for e in first.entries]
+    assert "Medical insurance: Fund hotline page changed [major], 4 Mar 2026" in titles
+    assert any("change dismissed" in title for title in titles)
+    assert len(set(titles)) == len(titles)  # guide, source, severity and day tell them apart
+    selfs = [link.href for link in first.feed.links if link.rel == "self"]
+    assert selfs and selfs[0].endswith("feed.xml")
     content = next(e for e in first.entries if "forum" in e.id).content[0].value
     assert "<script>" not in content and "&lt;script&gt;" in content
     feed_bytes = (history.config_path.parent / "reports" / "feed.xml").read_bytes()

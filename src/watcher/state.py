@@ -33,6 +33,9 @@ class Version:
     charset: str | None = None
     final_url: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    reverted: bool = False
+    """Stored as a reversion (back to a recent version: flapping), not as a change.
+    Written to the file only when true."""
 
 
 @dataclass
@@ -105,6 +108,9 @@ class SourceState:
         data["schema"] = STATE_SCHEMA
         if not data["unreported"]:
             del data["unreported"]
+        for version in data["versions"]:
+            if not version["reverted"]:
+                del version["reverted"]
         return _encode(data)  # type: ignore[no-any-return]
 
     @classmethod

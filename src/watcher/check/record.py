@@ -95,7 +95,7 @@ class Record:
         diff = None
         with self.project.journal.transaction() as tx:
             if outcome != UNCHANGED and rendered is not None and new_hash is not None:
-                self._store_version(fetched, rendered, new_hash, at)
+                self._store_version(fetched, rendered, new_hash, at, outcome == REVERTED)
                 diff = self._diff(tx, old_hash, new_hash, rendered.text, at)
             self._mark_success(fetched, at, outcome)
             self._journal_fetch(tx, fetched, at, outcome, new_hash)
@@ -130,7 +130,7 @@ class Record:
         return new_hash in recent and old_hash not in pinned
 
     def _store_version(
-        self, fetched: Fetched, rendered: Rendered, new_hash: str, at: datetime
+        self, fetched: Fetched, rendered: Rendered, new_hash: str, at: datetime, reverted: bool
     ) -> None:
         store = self.project.store
         store.write_version(self.source.id, new_hash, rendered.text)
@@ -144,6 +144,7 @@ class Record:
                 charset=fetched.charset,
                 final_url=fetched.final_url,
                 metadata=dict(rendered.metadata),
+                reverted=reverted,
             )
         )
 

@@ -62,6 +62,7 @@ def check_now(
     sources: Sequence[Source],
     *,
     on_result: Callable[[SourceResult], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> RunResult:
     """:func:`run_check` for a command, with the changes earlier checks never reported.
 
@@ -79,7 +80,7 @@ def check_now(
 
     started = utcnow()
     try:
-        run = asyncio.run(run_check(project, sources, on_result=collect))
+        run = asyncio.run(run_check(project, sources, on_result=collect, on_start=on_start))
     except KeyboardInterrupt:
         run = RunResult(started, utcnow(), tuple(done), interrupted=True)
     return replace(run, earlier=earlier)
@@ -92,13 +93,27 @@ async def run_check(
     clock: Clock = utcnow,
     transport: Transport | None = None,
     on_result: Callable[[SourceResult], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Check ``sources`` concurrently within the politeness limits."""
+    """Check ``sources`` concurrently within the politeness limits.
+
+    ``on_start(source_id)`` is told when a source's request really starts
+    (past the politeness limits), ``on_result`` when its check is done.
+    """
     started = clock()
     project.reconcile()
     defaults = project.config.defaults
     renderers = renderers_for(defaults.workers)
-    async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
+    by_url = {source.url: source.id for source in sources}
+
+    def requested(url: str) -> None:
+        if on_start is not None and url in by_url:  # robots.txt is no source's request
+            on_start(by_url[url])
+
+    fetcher = Fetcher(
+        concurrency=defaults.concurrency, transport=transport, on_request=requested
+    )
+    async with fetcher:
 
         async def one(source: Source) -> SourceResult:
             result = await SourceCheck(project, source, fetcher, renderers, clock).run()

@@ -22,12 +22,16 @@ class Context:
     def __init__(self, config: Path, db: str | None) -> None:
         self.config_path = config
         self.db = db
+        self.quiet = False  # a command's --quiet: no configuration warnings either
         self._project: Project | None = None
 
     @property
     def project(self) -> Project:
+        """The project, loaded on first use; its configuration warnings go to stderr."""
         if self._project is None:
             self._project = Project.load(self.config_path, self.db)
+            for warning in () if self.quiet else self._project.config.warnings():
+                click.echo(f"watcher: warning: {warning}", err=True)
         return self._project
 
 

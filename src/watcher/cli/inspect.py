@@ -75,8 +75,12 @@ def diff(
     hashes = [v.hash for v in project.store.load_state(source_id).versions]
     if guide is not None:
         from_hash = _pinned_hash(project, guide, source_id)
-    if len(hashes) < 2 and not from_hash:
-        raise UsageError(f"{source_id} has {len(hashes)} version(s): nothing to compare yet")
+    if len(hashes) < 2 and not from_hash:  # not a mistake of the user's: nothing changed yet
+        if hashes:
+            click.echo(f"{source_id} has one version ({hashes[0]}): nothing to compare yet")
+        else:
+            click.echo(f"{source_id} has no snapshot yet: run `watcher check -s {source_id}`")
+        return
     new = _match_hash(hashes, to_hash) if to_hash else hashes[-1]
     old = _match_hash(hashes, from_hash) if from_hash else _previous(hashes, new)
     _show(project, source_id, old, new, color)
@@ -136,7 +140,7 @@ def history(ctx: Context, source: str, limit: int) -> None:
     state = project.store.load_state(source_id)
     click.echo(f"{source_id}: {len(state.versions)} version(s)")
     for index, version in enumerate(state.versions):
-        label = "baseline" if index == 0 else "change"
+        label = "baseline" if index == 0 else "reverted" if version.reverted else "change"
         seen = f"{version.seen:%Y-%m-%d %H:%M:%S}"
         click.echo(f"  {seen}  {version.hash}  {label}  {redact_url(version.final_url)}")
     click.echo("fetch attempts (newest first):")
@@ -150,7 +154,12 @@ def history(ctx: Context, source: str, limit: int) -> None:
 def validate(ctx: Context) -> None:
     """Only load and check the configuration (exit 2 with file:line: key on error)."""
     config = ctx.project.config
-    click.echo(f"{config.path}: OK ({len(config.sources)} sources, {len(config.guides)} guides)")
+    sources, guides = _count(len(config.sources), "source"), _count(len(config.guides), "guide")
+    click.echo(f"{config.path}: OK ({sources}, {guides})")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 COMMANDS = (status, diff, history, validate)

@@ -66,6 +66,7 @@ def check(
     Exits 0 when the run completed (whatever changed), 3 when every source
     failed (the network is probably down), 4 when another run holds the lock.
     """
+    ctx.quiet = quiet
     project = ctx.project
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
     console = terminal.make_console()
@@ -73,7 +74,7 @@ def check(
     delivery = None
     with project.lock("check", wait=wait):
         with terminal.progress(bar_console, len(selected)) as advance:
-            run = check_now(project, selected, on_result=advance)
+            run = check_now(project, selected, on_result=advance, on_start=advance.started)
         if not run.interrupted and project.config.notify:
             delivery = alerts.dispatch(project, utcnow())
         _print_check(console, run, quiet=quiet, as_json=as_json, total=len(selected))

@@ -14,7 +14,14 @@ from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -51,7 +58,41 @@ SEVERITY_STYLES = {"major": "bold red", "minor": "yellow", "cosmetic": "dim"}
 
 
 class Advance(Protocol):
+    """A progress display: told when a source's request starts, and when it is done."""
+
+    def started(self, source_id: str) -> None: ...
+
     def __call__(self, result: SourceResult) -> None: ...
+
+
+class _NoProgress:
+    def started(self, source_id: str) -> None:
+        pass
+
+    def __call__(self, result: SourceResult) -> None:
+        pass
+
+
+class _Bar:
+    """The bar's text names the sources in flight, the oldest first, not the last done."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self.bar, self.task = bar, task
+        self.in_flight: dict[str, None] = {}
+
+    def started(self, source_id: str) -> None:
+        self.in_flight[source_id] = None
+        self._show()
+
+    def __call__(self, result: SourceResult) -> None:
+        self.in_flight.pop(result.source, None)
+        self.bar.update(self.task, advance=1)
+        self._show()
+
+    def _show(self) -> None:
+        names = list(self.in_flight)
+        more = f" (+{len(names) - 1} more)" if len(names) > 1 else ""
+        self.bar.update(self.task, description=f"{names[0]}{more}" if names else "")
 
 
 def make_console(*, stderr: bool = False, color: bool | None = None) -> Console:
@@ -67,7 +108,7 @@ def when(moment: datetime | None) -> str:
 def progress(console: Console, total: int) -> Iterator[Advance]:
     """A progress bar on a terminal; nothing at all otherwise."""
     if not console.is_terminal:
-        yield lambda result: None
+        yield _NoProgress()
         return
     columns = (
         TextColumn("checking"),
@@ -77,12 +118,7 @@ def progress(console: Console, total: int) -> Iterator[Advance]:
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=total)
-
-        def advance(result: SourceResult) -> None:
-            bar.update(task, advance=1, description=result.source)
-
-        yield advance
+        yield _Bar(bar, bar.add_task("", total=total))
 
 
 # ---------------------------------------------------------------------------
@@ -124,9 +160,19 @@ def _counts(run: RunResult) -> str:
     parts += [f"{run.count(o)} {o}" for o in (UNCHANGED, CHANGED, BASELINE, FAILED)]
     if run.count(REVERTED):
         parts.append(f"{run.count(REVERTED)} reverted (flapping, not reported as changes)")
-    flagged = len(run.flagged_guides)
+    flagged = len(set(run.flagged_guides) | set(_claim_guides(run)))
     parts.append(f"{flagged} guide{'' if flagged == 1 else 's'} flagged")
     return ", ".join(parts)
+
+
+def _claim_guides(run: RunResult) -> dict[str, list[str]]:
+    """Guides a claim of which is modified or missing, with the sources it quotes."""
+    found: dict[str, list[str]] = {}
+    for result in run.results:
+        for claims in result.claims:
+            if not claims.ok:
+                found.setdefault(claims.guide, []).append(result.source)
+    return found
 
 
 def _check_table(console: Console, run: RunResult) -> None:
@@ -164,6 +210,13 @@ def _flag_lines(console: Console, run: RunResult) -> None:
             f"(see `watcher diff {sources[0]}`)",
             markup=False,
         )
+    for guide, sources in _claim_guides(run).items():
+        if guide not in run.flagged_guides:
+            console.print(
+                f"guide {guide} needs review: a claim it quotes from {', '.join(sources)} is "
+                f"modified or missing (see `watcher status`)",
+                markup=False,
+            )
 
 
 def _detail(result: SourceResult) -> str:

@@ -184,6 +184,18 @@ class Config:
         """Directory holding the configuration; other paths default to it."""
         return self.path.parent
 
+    def warnings(self) -> tuple[str, ...]:
+        """What is allowed but probably a mistake: a source no guide cites."""
+        if not self.guides:
+            return (f"{self.path.name}: no guides: a change of a source flags nothing",)
+        cited = {source_id for guide in self.guides for source_id in guide.source_ids}
+        return tuple(
+            f"{self.path.name}:{source.line}: source {source.id!r} is cited by no guide: "
+            "its changes flag nothing (cite it under guides:, or remove it)"
+            for source in self.sources
+            if source.id not in cited
+        )
+
     def source(self, source_id: str) -> Source:
         for source in self.sources:
             if source.id == source_id:

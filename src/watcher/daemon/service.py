@@ -98,9 +98,17 @@ class Daemon:
         self._once = True
         try:
             with self.project.lock("run", wait=self.wait or 0.0):
-                return await self._check_due()
+                run = await self._check_due()
+                if run is None:  # say so: a silent --once looks like one that never ran
+                    event(logger, "batch.none_due", next=self._next_due())
+                return run
         finally:
             self.project.close()
+
+    def _next_due(self) -> datetime | None:
+        states, now = self.project.states(), self.timer_clock()
+        times = [first_run(s, states[s.id], now) for s in self.project.config.sources]
+        return min(times, default=None)
 
     # ------------------------------------------------------------ the loop
 
@@ -111,6 +119,8 @@ class Daemon:
         self._timers.replace(self._plan())
         self._timers.start()
         event(logger, "daemon.started", config=str(self.project.config.path), **self._counts())
+        for warning in self.project.config.warnings():
+            event(logger, "config.warning", logging.WARNING, warning=warning)
         try:
             while await self._next_wake():
                 await self._run_cycle()
@@ -172,6 +182,7 @@ class Daemon:
             _log_result(result)
             logged.append(result)
 
+        started = time.monotonic()
         try:
             run = await run_check(project, due, clock=self.clock, on_result=on_result)
         except asyncio.CancelledError:
@@ -179,7 +190,7 @@ class Daemon:
             mark_reported(project, reported_in(RunResult(utcnow(), utcnow(), tuple(logged))))
             raise
         mark_reported(project, reported_in(run))
-        event(logger, "batch.done", **_summary(run))
+        event(logger, "batch.done", **_summary(run, time.monotonic() - started))
         self._alert()
         return run
 
@@ -338,10 +349,10 @@ def _log_unreported(project: Project) -> None:
     mark_reported(project, {change.source for change in earlier})
 
 
-def _summary(run: RunResult) -> dict[str, Any]:
+def _summary(run: RunResult, seconds: float) -> dict[str, Any]:
+    """The batch's outcomes and its duration, measured (the recorded times are whole seconds)."""
     counts = Counter(str(r.outcome) for r in run.results)
-    seconds = round((run.finished - run.started).total_seconds(), 1)
-    return {**counts, "flagged": list(run.flagged_guides), "seconds": seconds}
+    return {**counts, "flagged": list(run.flagged_guides), "seconds": round(seconds, 3)}
 
 
 def _log_delivery(delivery: alerts.Delivery) -> None:

@@ -19,6 +19,7 @@ import asyncio
 import base64
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
@@ -111,6 +112,7 @@ class Fetcher:
         concurrency: int = 16,
         transport: Transport | None = None,
         resolver: Resolver = system_resolver,
+        on_request: Callable[[str], None] | None = None,
     ) -> None:
         self._overall = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _Host] = {}
@@ -120,6 +122,7 @@ class Fetcher:
         self._guard = PrivateGuard(resolver)
         self._robots = RobotsCache()
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._on_request = on_request  # told each URL as its request starts (progress)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -195,6 +198,8 @@ class Fetcher:
         host = self._host(url, policy)
         async with host.slots, self._overall:
             await host.pace()
+            if self._on_request is not None:
+                self._on_request(url)
             started = time.monotonic()
             fetched_at = datetime.now(UTC)
             stage = _Stage()

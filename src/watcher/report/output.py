@@ -27,7 +27,7 @@ from watcher.errors import StoreError, UsageError
 from watcher.project import Project
 from watcher.report import jsondoc
 from watcher.report.digest import build_digest, load_history
-from watcher.report.model import DISMISSED, Digest
+from watcher.report.model import DISMISSED, Digest, day
 from watcher.report.render import Renderer, web_url
 from watcher.results import Severity
 from watcher.store import atomic_write, read_json, write_json
@@ -193,14 +193,17 @@ def _feed_entries(
     entries = []
     for item in digest.changes:
         dismissed = item.status == DISMISSED and item.dismissal is not None
-        when = item.dismissal.at if dismissed and item.dismissal else item.detected
+        when = (
+            item.dismissal.at if dismissed and item.dismissal else item.detected
+        ) or digest.until
         title = guide_titles.get(item.guide, item.guide)
         verb = "change dismissed" if dismissed else "changed"
+        severity = f" [{item.severity}]" if item.severity else ""
         entries.append(
             {
                 "id": TAG_PREFIX + item.entry_id,
-                "title": f"{title}: {item.source.title} {verb}",
-                "updated": (when or digest.until).isoformat(),
+                "title": f"{title}: {item.source.title} {verb}{severity}, {day(when)}",
+                "updated": when.isoformat(),
                 "link": web_url(item.source.url),
                 "content": renderer.entry_html(item, digest),
             }
