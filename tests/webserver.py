@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +49,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, site: WebSite) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.site = site
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a killed check) is no error of the server's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
