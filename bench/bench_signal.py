@@ -157,7 +157,7 @@ def table(rows: list[dict[str, str]]) -> str:
 
 
 def main() -> None:
-    print("Corpus (flag = any change after extract + normalize + default noise filter)")
+    print("Corpus (flag = a minor or major change after extract + normalize + noise filter)")
     print(table([corpus_row(half) for half in HALVES]))
     print()
     if not DATA.is_dir():

@@ -16,7 +16,8 @@ import yaml
 from watcher.demo import AMENDED, ORIGINAL, PAGES, DemoSite, render_config
 
 FUND = "oms-fund-foreigners.html"
-UNCHANGED = [page for page in PAGES if page != FUND]
+LAW = "law-326fz.html"
+UNCHANGED = [page for page in PAGES if page not in (FUND, LAW)]
 STAMP = re.compile(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}")
 COUNTER = re.compile(r"Посещений сегодня: \d+")
 ARTICLE = re.compile(r'<article class="content">.*?</article>', re.DOTALL)
@@ -87,7 +88,7 @@ def test_index_lists_pages_and_unknown_paths_are_404(site: DemoSite) -> None:
     assert caught.value.code == 404
 
 
-def test_amendment_changes_only_the_fund_page(site: DemoSite) -> None:
+def test_amendment_changes_only_the_fund_and_the_law(site: DemoSite) -> None:
     before = {page: without_furniture(page_text(site, page)) for page in PAGES}
     site.set_version(AMENDED)
     assert site.version == AMENDED
@@ -97,6 +98,28 @@ def test_amendment_changes_only_the_fund_page(site: DemoSite) -> None:
     assert "8 (800) 555-01-23" not in after[FUND]
     assert "8 (800) 555-01-45" in after[FUND]
     assert "в течение 10 рабочих дней" in after[FUND]
+    assert "в течение не менее трех лет" in before[LAW]
+    assert "в течение не менее пяти лет" in after[LAW]
+
+
+def test_the_law_is_amended_like_a_real_law(site: DemoSite) -> None:
+    """One number word replaced in one part of one article, and the amending law named."""
+    before = without_furniture(page_text(site, LAW)).splitlines()
+    site.set_version(AMENDED)
+    after = without_furniture(page_text(site, LAW)).splitlines()
+    diff = list(difflib.ndiff(before, after))
+    removed = [line[2:].strip() for line in diff if line.startswith("- ")]
+    added = [line[2:].strip() for line in diff if line.startswith("+ ")]
+    assert removed == [
+        next(line for line in removed if "472-ФЗ" in line),
+        "в течение не менее трех лет.</p>",
+    ]
+    assert added[1:] == [
+        "в течение не менее пяти лет.</p>",
+        "<p>(в ред. Федерального закона от 01.12.2025 № 999-ФЗ — демонстрационная поправка)</p>",
+    ]
+    assert "от 01.12.2025 № 999-ФЗ — демонстрационная редакция" in added[0]
+    assert "ДЕМО / DEMO" in "\n".join(after)
 
 
 def test_amendment_is_phone_deadline_and_one_document(site: DemoSite) -> None:
@@ -150,11 +173,17 @@ def test_render_config_fills_base_url() -> None:
     assert urls == [f"http://127.0.0.1:8123/{page}" for page in PAGES]
 
 
-def test_amending_the_fund_flags_exactly_one_guide() -> None:
+def test_amending_the_fund_and_the_law_flags_exactly_one_guide() -> None:
     data = yaml.safe_load(render_config("http://127.0.0.1:8123"))
     fund = next(s["id"] for s in data["sources"] if s["url"].endswith(FUND))
-    flagged = [guide["id"] for guide in data["guides"] if fund in guide["sources"]]
-    assert flagged == ["demo-medical-insurance"]
+    law = next(s["id"] for s in data["sources"] if s["url"].endswith(LAW))
+    for amended in (fund, law):
+        flagged = [
+            guide["id"]
+            for guide in data["guides"]
+            if amended in [e if isinstance(e, str) else e["source"] for e in guide["sources"]]
+        ]
+        assert flagged == ["demo-medical-insurance"]
 
 
 def test_ignore_patterns_neutralise_the_updated_stamp(site: DemoSite) -> None:
@@ -189,3 +218,23 @@ def test_rendered_config_loads(tmp_path: Path) -> None:
     ]
     assert [g.id for g in config.guides_citing("demo-oms-fund")] == ["demo-medical-insurance"]
     assert config.source("demo-oms-fund").text.select == ("article.content",)
+    assert config.source("demo-law-326fz").signal.structure == "law"
+    claims = config.claims("demo-medical-insurance", "demo-law-326fz")
+    assert any("трех лет" in claim for claim in claims)
+
+
+def test_the_demo_guides_are_published_pages_watcher_audit_reads(
+    site: DemoSite, tmp_path: Path
+) -> None:
+    from tests.conftest import run_cli
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(render_config(site.base_url), encoding="utf-8")
+    assert run_cli("-c", str(path), "validate", cwd=tmp_path).stdout.endswith("3 guides)\n")
+    done = run_cli("-c", str(path), "audit", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cites 3 official link(s): 3 watched, 0 not watched" in done.stdout
+    assert "police-document-checks.html («Demo police: document checks»): gone: HTTP 404" in (
+        done.stdout
+    )
+    assert "watcher audit: 3 guide(s) audited, 1 with findings, 0 could not be read" in done.stdout

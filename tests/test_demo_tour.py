@@ -63,6 +63,9 @@ class Tour:
         if words[0] == "curl":
             with urllib.request.urlopen(words[-1], timeout=30) as answer:
                 return 0, answer.read().decode()
+        if words[0] == "sed":  # editing the kept sources.yaml, as the tour says
+            done = subprocess.run(words, capture_output=True, text=True, check=False)
+            return done.returncode, done.stdout + done.stderr
         assert words[0] == ".venv/bin/watcher", command
         if background:
             self.background = self._serve(words[1:])
@@ -111,7 +114,7 @@ def test_the_readme_tour_works_as_written(tour: Tour) -> None:
         assert "reverted" not in output, f"{command}\n{output}"
         if command.startswith(".venv/bin/watcher demo --keep"):
             story = [tuple(map(int, m.groups())) for m in CHECK_LINE.finditer(output)]
-            assert story == [(0, 0, 4, 0, 0), (4, 0, 0, 0, 0), (3, 1, 0, 0, 1)], output
+            assert story == [(0, 0, 4, 0, 0), (4, 0, 0, 0, 0), (2, 2, 0, 0, 1)], output
 
 
 def test_serve_on_a_busy_port_is_a_usage_error(tmp_path: Path) -> None:

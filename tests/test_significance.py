@@ -170,3 +170,31 @@ def test_noise_filter_is_idempotent_and_keeps_normal_form(text: str) -> None:
     once = default_noise(normalize(text))
     assert default_noise(once) == once
     assert normalize(once) == once
+
+
+def test_a_number_written_as_a_word_is_a_number() -> None:
+    # 430-FZ of 28.11.2025 amended 326-FZ by replacing the word «трех» with «пяти».
+    old = "1.1. Право на бесплатную помощь имеют лица, проживающие не менее трех лет."
+    new = "1.1. Право на бесплатную помощь имеют лица, проживающие не менее пяти лет."
+    result = assess(old, new, diff_texts(old, new))
+    assert result.severity == "major"
+    assert "time limit changed: трех лет -> пяти лет" in result.reasons
+    english = assess(
+        "valid for three years",
+        "valid for five years",
+        diff_texts("valid for three years", "valid for five years"),
+    )
+    assert english.severity == "major"
+
+
+def test_the_same_number_written_otherwise_is_cosmetic() -> None:
+    old, new = "Use the telephone only to call 9-1-1.", "Use the telephone only to call 911."
+    result = assess(old, new, diff_texts(old, new))
+    assert result.severity == "cosmetic"
+
+
+def test_each_reason_is_given_once() -> None:
+    old = "- Паспорт\n- Полис"
+    new = "- Паспорт\n- Полис\n- Паспорт\n- Полис\n- СНИЛС"
+    result = assess(old, new, diff_texts(old, new))
+    assert len(result.reasons) == len(set(result.reasons))

@@ -21,7 +21,8 @@ rest of the package, and the CLI, only ever see this tree::
         │   ├── HTTPStatusError  4xx / 5xx
         │   ├── TooLargeError  the body exceeded max_size
         │   ├── RedirectError  loop, too many, or a forbidden target
-        │   └── RobotsError    robots.txt disallows the page
+        │   ├── RobotsError    robots.txt disallows the page
+        │   └── CABundleError  the source's ca_bundle file is not there
         ├── QualityError       a response that is not the page (never a change)
         │                      kinds: blocked, login, soft-404, maintenance,
         │                      home-redirect, shrunk
@@ -54,6 +55,7 @@ ErrorKind = Literal[
     "too-large",
     "redirect",
     "robots",
+    "ca-bundle",
     "blocked",
     "login",
     "soft-404",
@@ -250,6 +252,12 @@ class RobotsError(FetchError):
     """robots.txt disallows fetching the page (or could not be read)."""
 
     kind: ErrorKind = "robots"
+
+
+class CABundleError(FetchError):
+    """The source's ``ca_bundle`` file is not there: a setup step, not a network failure."""
+
+    kind: ErrorKind = "ca-bundle"
 
 
 class QualityError(SourceError):

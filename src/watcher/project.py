@@ -21,9 +21,11 @@ from pathlib import Path
 
 from watcher.config import load_config
 from watcher.config.model import Config
+from watcher.guides.audit import GuideAudit, with_audits
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
 from watcher.store import Journal, SnapshotStore, default_url, project_lock
+from watcher.store.guide_pages import GuidePageStore
 from watcher.store.reviews import ReviewStore
 
 DB_ENV = "WATCHER_DB"
@@ -37,11 +39,13 @@ class Project:
     db_url: str
     store: SnapshotStore = field(init=False)
     reviews: ReviewStore = field(init=False)
+    guide_pages: GuidePageStore = field(init=False)
     _journal: Journal | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.store = SnapshotStore(self.config.root / "snapshots")
         self.reviews = ReviewStore(self.store.root)
+        self.guide_pages = GuidePageStore(self.store.root)
 
     @classmethod
     def load(cls, config_path: str | os.PathLike[str], db_url: str | None = None) -> Project:
@@ -103,9 +107,20 @@ class Project:
     def verdicts(self, now: datetime) -> list[GuideVerdict]:
         """Every guide's freshness at ``now``, from the committed state alone.
 
-        Changes and claims are assessed from the pinned and current texts.
+        Changes and claims are assessed from the pinned and current texts;
+        the findings of the last ``watcher audit`` are added as warnings.
         """
-        return all_verdicts(self.config, self.states(), self.all_reviews(), now, self.store)
+        verdicts = all_verdicts(self.config, self.states(), self.all_reviews(), now, self.store)
+        return with_audits(self.config, verdicts, self.audits())
+
+    def audits(self) -> dict[str, GuideAudit]:
+        """The last ``watcher audit`` of each configured guide that has one."""
+        found = {}
+        for guide in self.config.guides:
+            data = self.guide_pages.load(guide.id)
+            if data is not None and data.get("url") == guide.url:
+                found[guide.id] = GuideAudit.from_json(data)
+        return found
 
     def close(self) -> None:
         if self._journal is not None:

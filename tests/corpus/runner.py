@@ -21,7 +21,7 @@ from watcher.changes.diff import diff_texts
 from watcher.changes.legal import LawChanges, law_changes
 from watcher.changes.significance import Significance, assess
 from watcher.config import make_source
-from watcher.results import ClaimResult, Diff
+from watcher.results import ClaimResult, Diff, Severity
 from watcher.text.render import Body
 from watcher.text.render import render as render_body
 
@@ -44,7 +44,8 @@ class Outcome:
 
     @property
     def flagged(self) -> bool:
-        return not self.diff.empty
+        """What flags a guide: a change of severity minor or major (cosmetic never flags)."""
+        return not self.diff.empty and self.significance.severity != Severity.COSMETIC
 
 
 def pairs(half: str) -> list[Path]:

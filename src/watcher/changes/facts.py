@@ -44,6 +44,32 @@ __all__ = [
 ]
 
 _NUM = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
+# Numbers written as words, in every case and gender: 430-FZ amended 326-FZ by
+# replacing «трех» with «пяти». Russian, English and French (not "un"/"une",
+# which are articles, nor "семью", which is also "family").
+_RU_WORDS = (
+    r"одн(?:ого|ой|ому|им|ом|у|а|о|и|их|ими)|один"
+    r"|дв(?:а|е|ух|ум|умя)|тр(?:и|[её]х|[её]м|емя)|четыр(?:е|[её]х|[её]м|ьмя)"
+    r"|пят(?:ь|и|ью)|шест(?:ь|и|ью)|сем(?:ь|и)|вос(?:емь|ьми|емью|ьмью)|девят(?:ь|и|ью)"
+    r"|десят(?:ь|и|ью)|(?:один|две|три|четыр|пят|шест|сем|восем|девят)надцат(?:ь|и|ью)"
+    r"|двадцат(?:ь|и|ью)|тридцат(?:ь|и|ью)|сорок(?:а)?|(?:пят|шест|сем|восем)ь?десят(?:и)?"
+    r"|пятидесят(?:и|ью)|шестидесят(?:и|ью)|семидесят(?:и|ью)|восьмидесят(?:и|ью)"
+    r"|девяност(?:о|а)|сто|ста|двести|двухсот|триста|трехсот|трёхсот|четыреста|четырехсот"
+    r"|(?:пят|шест|сем|восем|девят)ьсот|(?:пят|шест|сем|восьм|девят)исот"
+    r"|тысяч(?:а|и|у|ей|ами|ах|ам)?|полтора|полторы|полутора"
+    r"|дво(?:е|их)|тро(?:е|их)|четвер(?:о|ых)|пятер(?:о|ых)|шестер(?:о|ых)|десятер(?:о|ых)"
+)
+_EN_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|hundred|thousand|half"
+)
+_FR_WORDS = (
+    r"deux|trois|quatre|cinq|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize"
+    r"|vingt|trente|quarante|cinquante|soixante|cent|mille"
+)
+NUMBER_WORDS = rf"(?:{_RU_WORDS}|{_EN_WORDS}|{_FR_WORDS})"
+"""Numbers written as words; a change of one is a change of a number."""
 _MONTHS = r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
 _SHORT_PHONE_CONTEXT = re.compile(
     r"телефон|тел\.|номер|звон|позвон|вызов|набер|набр|горяч|экстренн|скор|полици|пожар|"
@@ -88,14 +114,18 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "duration",
         re.compile(
-            r"\b\d{1,3}(?:[.,]\d+)?\s(?:(?:рабоч|календарн)\w*\s)?"
+            rf"(?:\b\d{{1,3}}(?:[.,]\d+)?|\b{NUMBER_WORDS})\s"
+            r"(?:(?:рабоч|календарн)\w*\s|(?:business|working|calendar)\s|jours?\s(?=ouvr))?"
             r"(?:дн(?:ей|я)|день|сут(?:ок|ки)|недел[ьиюяе]\w*|месяц\w*|год(?:а|у)?\b|лет\b|"
-            r"час(?:ов|а)?\b|минут\w*)",
+            r"час(?:ов|а)?\b|минут\w*|days?\b|weeks?\b|months?\b|years?\b|hours?\b"
+            r"|jours?\b|semaines?\b|mois\b|ans?\b|heures?\b)",
             re.IGNORECASE,
         ),
     ),
     ("short-phone", re.compile(r"(?<![\w.,])(?:112|10[1-4]|0[1-4])(?![\w.,]\d)\b")),
+    ("number", re.compile(r"(?<![\w.,-])\d(?:-\d){2,}(?![\w-])")),  # 9-1-1 is 911
     ("number", re.compile(rf"(?<![\w.,])(?<!\w-)(?:{_NUM})(?![\w])")),
+    ("number", re.compile(rf"\b{NUMBER_WORDS}\b", re.IGNORECASE)),
 )
 
 FACT_KINDS = ("law", "date", "phone", "money", "percent", "duration", "number")
@@ -239,4 +269,16 @@ def changed_facts(
             new.remove(match)
         pairs.append(ChangedFact(fact.kind, fact.text, match.text if match else None))
     pairs.extend(ChangedFact(n.kind, None, n.text) for n in new)
-    return tuple(p for p in pairs if p.old != p.new)
+    return tuple(p for p in pairs if not _same(p))
+
+
+def _same(fact: ChangedFact) -> bool:
+    """The same value written alike, or the same digits written otherwise (9-1-1, 911)."""
+    if fact.old == fact.new:
+        return True
+    if fact.old is None or fact.new is None or fact.kind not in ("phone", "number"):
+        return False
+    return _DIGITS.sub("", fact.old) == _DIGITS.sub("", fact.new) != ""
+
+
+_DIGITS = re.compile(r"\D")

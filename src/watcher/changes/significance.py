@@ -134,7 +134,7 @@ def assess(
         severity = Severity.MAJOR
     elif not changes and (moved or kept):
         severity = Severity.MINOR
-    reasons = tuple(verdict.major + verdict.minor) or ("no text changed",)
+    reasons = tuple(dict.fromkeys(verdict.major + verdict.minor)) or ("no text changed",)
     return Significance(severity, reasons, facts, edition)
 
 
@@ -372,7 +372,16 @@ def _counts(changes: Sequence[_Change]) -> tuple[int, int, int]:
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower().replace("ё", "е") for w in _WORD.findall(text)]
+    """The words of ``text`` as compared for a cosmetic change.
+
+    Case, ``ё``/``е`` and punctuation aside, and digits joined across a
+    hyphen or a space, so ``9-1-1`` reads as ``911`` and ``1 000`` as ``1000``.
+    """
+    joined = _DIGIT_GAP.sub("", text)
+    return [w.lower().replace("ё", "е") for w in _WORD.findall(joined)]
+
+
+_DIGIT_GAP = re.compile(r"(?<=\d)[-\s\u00a0\u202f](?=\d)")
 
 
 def _short(text: str, limit: int = 80) -> str:

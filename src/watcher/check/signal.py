@@ -15,7 +15,7 @@ from watcher.changes.assessment import assess_texts
 from watcher.changes.claims import check_claims, summary
 from watcher.config.model import Source
 from watcher.errors import StoreError
-from watcher.guides.freshness import source_verdict
+from watcher.guides.freshness import assessed_verdict, source_verdict
 from watcher.project import Project
 from watcher.results import CHANGED, REVERTED, GuideClaims, SourceResult, utcnow
 from watcher.state import SourceState
@@ -85,12 +85,22 @@ def _guide_claims(
 def flagged(
     project: Project, source: Source, state: SourceState, result: SourceResult
 ) -> SourceResult:
-    """``result`` naming the citing guides whose pinned version differs from the current one."""
+    """``result`` naming the citing guides whose pinned version differs from the current one.
+
+    Only a change that matters flags: the pinned -> current change is assessed,
+    and a cosmetic one (punctuation, case, spacing, link targets to the same
+    documents) is recorded and shown, never flagged.
+    """
     if result.outcome != CHANGED:
         return result
     guides = []
-    for guide in project.config.guides_citing(source.id):
+    config = project.config
+    for guide in config.guides_citing(source.id):
         pin = project.reviews.load(guide.id).pins().get(source.id)
-        if source_verdict(source, state, pin, state.last_success or utcnow()).changed:
+        verdict = source_verdict(source, state, pin, state.last_success or utcnow())
+        if verdict.changed:
+            claims = config.claims(guide.id, source.id)
+            verdict = assessed_verdict(source, verdict, claims, project.store)
+        if verdict.needs_review:
             guides.append(guide.id)
     return replace(result, flagged=tuple(guides))

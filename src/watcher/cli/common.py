@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from watcher import __version__
+from watcher.config.model import Config
 from watcher.project import Project
 from watcher.results import utcnow
 
@@ -22,16 +23,12 @@ class Context:
     def __init__(self, config: Path, db: str | None) -> None:
         self.config_path = config
         self.db = db
-        self.quiet = False  # a command's --quiet: no configuration warnings either
         self._project: Project | None = None
 
     @property
     def project(self) -> Project:
-        """The project, loaded on first use; its configuration warnings go to stderr."""
         if self._project is None:
             self._project = Project.load(self.config_path, self.db)
-            for warning in () if self.quiet else self._project.config.warnings():
-                click.echo(f"watcher: warning: {warning}", err=True)
         return self._project
 
 
@@ -90,3 +87,9 @@ def wait_option(func: F) -> F:
 
 def now_or(at: datetime | None) -> datetime:
     return at.replace(tzinfo=UTC) if at else utcnow()
+
+
+def echo_config_warnings(config: Config, *, err: bool = True) -> None:
+    """The configuration's warnings (placeholders, missing files), one line each."""
+    for warning in config.warnings:
+        click.echo(f"watcher: warning: {warning}", err=err)

@@ -2,10 +2,14 @@
 
 Three checks tell the story an editor cares about: a first check stores
 baselines and flags nothing; a second one sees only page furniture change
-(visit counters, today's date) and flags nothing; then one page is amended
-the way a real amendment looks (a new hotline number, a longer deadline,
-one more document) and the third check flags exactly the guide citing it,
-with the diff.
+(visit counters, today's date) and flags nothing; then two sources are
+amended the way real amendments look: the demo fund's page (a new hotline
+number, a longer deadline, one more document) and the demo law (a number
+word replaced in one part of one article by an amending law, as 430-FZ
+replaced «трех» with «пяти» in art. 16 of 326-FZ). The third check flags
+exactly the guide citing them, names its claims that broke, the article
+and part that changed and the amending law; the word-level diffs follow,
+the law first.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from watcher.changes.diff import diff_texts, render_unified
+from watcher.changes.diff import diff_texts
 from watcher.check.reported import mark_reported, reported_in
 from watcher.check.run import check_now
 from watcher.cli import terminal
 from watcher.demo.server import AMENDED, ORIGINAL, DemoSite, render_config
 from watcher.errors import UsageError
 from watcher.project import Project
-from watcher.results import CHANGED, RunResult, utcnow
+from watcher.results import CHANGED, Diff, RunResult, utcnow
 
 DEFAULT_PORT = 8765
 DEMO_MARK = "# sources.yaml of the watcher DEMO project"
@@ -109,15 +113,19 @@ def _story(project: Project, site: DemoSite, console: Console) -> None:
     step("2. Second check: only counters and dates changed. Noise must flag nothing.")
     _check(project, console)
     site.set_version(AMENDED)
-    step("3. The demo fund amends its page (new hotline number, new deadline). Third check:")
+    step(
+        "3. Two sources are amended: the demo law (article 16, part 1.1: «трех» лет becomes "
+        "«пяти» лет, by a demo amending law) and the demo fund's page (new hotline number, "
+        "longer deadline, one more document). Third check:"
+    )
     run = _check(project, console)
     step("4. Guide states (`watcher status`):")
     verdicts = project.verdicts(utcnow())
     terminal.guide_table(console, verdicts, {g.id: g.title for g in project.config.guides})
-    for result in run.results:
-        if result.outcome == CHANGED:
-            step(f"5. What changed in {result.source} (`watcher diff {result.source}`):")
-            _show_diff(project, console, result.source, result.old_hash, result.new_hash)
+    changed = sorted((r for r in run.results if r.outcome == CHANGED), key=lambda r: not r.law)
+    for number, result in enumerate(changed, start=5):
+        step(f"{number}. What changed in {result.source} (`watcher diff {result.source}`):")
+        _show_diff(project, console, result.source, result.old_hash, result.new_hash)
 
 
 class _Steps:
@@ -149,10 +157,26 @@ def _show_diff(
     if console.is_terminal:
         terminal.show_diff(console, diff, header)
     else:
-        console.print(
-            render_unified(diff, old_label=f"{source_id}@{old}", new_label=f"{source_id}@{new}"),
-            markup=False,
-        )
+        console.print(_marked_diff(diff, header), markup=False)
+
+
+def _marked_diff(diff: Diff, header: str) -> str:
+    """The word-level diff without colour: removed words [-so-], added ones {+so+}."""
+    lines = [header]
+    for hunk in diff.hunks:
+        lines.append(f"@@ -{hunk.old_start},{hunk.old_count} +{hunk.new_start},{hunk.new_count} @@")
+        for line in hunk.lines:
+            words = "".join(_marked(word.op, word.text) for word in line.words)
+            lines.append(f"{line.tag}{words or line.text}")
+    return "\n".join(lines)
+
+
+def _marked(op: str, text: str) -> str:
+    if op == "delete" and text.strip():
+        return f"[-{text}-]"
+    if op == "insert" and text.strip():
+        return f"{{+{text}+}}"
+    return text
 
 
 def serve(port: int | None) -> None:

@@ -13,7 +13,14 @@ import click
 
 from watcher.changes.significance import SEVERITIES
 from watcher.check.run import run_check
-from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
+from watcher.cli.common import (
+    Context,
+    at_option,
+    echo_config_warnings,
+    now_or,
+    pass_ctx,
+    wait_option,
+)
 from watcher.errors import EXIT_POLICY, UsageError
 from watcher.guides import gate as ci
 from watcher.guides.review import SignOff, sign_off, sign_off_all
@@ -89,7 +96,8 @@ def _echo_sign_off(result: SignOff) -> None:
     "--fail-on",
     default=",".join(s.replace(" ", "-") for s in ci.DEFAULT_FAIL_ON),
     show_default=True,
-    help="States that fail the gate: broken, needs-review, unverified, overdue, unreviewed.",
+    help="States that fail the gate: broken, needs-review, unverified, overdue, unreviewed, "
+    "audit (the findings of `watcher audit`, otherwise warnings).",
 )
 @click.option(
     "--junit",
@@ -126,6 +134,7 @@ def ci_command(
     a step summary.
     """
     project = ctx.project
+    echo_config_warnings(project.config)
     states_to_fail = ci.parse_fail_on(fail_on)
     if check_first and offline:
         raise UsageError("--check and --offline exclude each other")

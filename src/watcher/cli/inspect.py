@@ -9,7 +9,7 @@ import click
 
 from watcher.changes.diff import diff_texts, render_unified
 from watcher.cli import jsonout, terminal
-from watcher.cli.common import Context, at_option, now_or, pass_ctx
+from watcher.cli.common import Context, at_option, echo_config_warnings, now_or, pass_ctx
 from watcher.errors import UsageError
 from watcher.project import Project
 from watcher.redact import redact_url
@@ -30,6 +30,7 @@ def status(ctx: Context, as_json: bool, at: datetime | None) -> None:
     States, most severe first: broken, needs review, unverified, overdue, fresh.
     """
     project = ctx.project
+    echo_config_warnings(project.config)
     states = project.states()
     verdicts = project.verdicts(now_or(at))
     if as_json:
@@ -152,10 +153,17 @@ def history(ctx: Context, source: str, limit: int) -> None:
 @click.command()
 @pass_ctx
 def validate(ctx: Context) -> None:
-    """Only load and check the configuration (exit 2 with file:line: key on error)."""
+    """Only load and check the configuration (exit 2 with file:line: key on error).
+
+    Warnings (a placeholder owner or guide URL, a CA bundle not there yet)
+    are printed, but do not fail.
+    """
     config = ctx.project.config
-    sources, guides = _count(len(config.sources), "source"), _count(len(config.guides), "guide")
-    click.echo(f"{config.path}: OK ({sources}, {guides})")
+    counts = f"{_count(len(config.sources), 'source')}, {_count(len(config.guides), 'guide')}"
+    if config.warnings:
+        counts += f", {_count(len(config.warnings), 'warning')}"
+    click.echo(f"{config.path}: OK ({counts})")
+    echo_config_warnings(config, err=False)
 
 
 def _count(number: int, noun: str) -> str:

@@ -66,7 +66,6 @@ def check(
     Exits 0 when the run completed (whatever changed), 3 when every source
     failed (the network is probably down), 4 when another run holds the lock.
     """
-    ctx.quiet = quiet
     project = ctx.project
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
     console = terminal.make_console()

@@ -12,7 +12,10 @@
 Every problem raises :class:`~watcher.errors.ConfigError` naming the file,
 the 1-based line and the key path (``sources[3].url``): unknown keys (with a
 close-match suggestion), duplicate mapping keys, duplicate ids, guides
-citing unknown sources, wrong types and invalid values. An empty value
+citing unknown sources, wrong types and invalid values. What loads but
+still needs a maintainer (a placeholder owner, a CA bundle not there yet)
+is a :class:`~watcher.config.model.ConfigWarning` in ``Config.warnings``
+(:mod:`~watcher.config.warnings`). An empty value
 (``key:`` with nothing after it) is an error, except for the top-level
 ``defaults:`` and ``guides:`` sections, which may be left empty.
 
@@ -25,23 +28,28 @@ citing a source whose entry is broken) is not reported twice.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from watcher.config.entries import entry_ids, guides_list, sources_list
-from watcher.config.model import Config, Guide, GuideSource, Source
+from watcher.config.entries import entry_ids, guides_list, page_policy, sources_list
+from watcher.config.model import Config, ConfigWarning, Guide, GuideSource, Source
 from watcher.config.nodes import At, as_map, attempt, compose, noted, one_pass
 from watcher.config.sections import defaults_section, hosts_section, notify_section, reports_section
 from watcher.config.settings import SETTINGS, make_source
 from watcher.config.values import parse_duration, parse_size
+from watcher.config.warnings import config_warnings
+from watcher.fetch.policy import FetchPolicy
 
 __all__ = [
     "SETTINGS",
     "Config",
+    "ConfigWarning",
     "Guide",
     "GuideSource",
     "Source",
     "load_config",
     "make_source",
+    "page_policy_for",
     "parse_duration",
     "parse_size",
 ]
@@ -75,4 +83,10 @@ def _read(path: Path) -> Config | None:
     reports = attempt(lambda: reports_section(top.get("reports"), path.resolve().parent, notify))
     if noted() or defaults is None or reports is None:
         return None
-    return Config(path.resolve(), defaults, sources, guides, notify, reports)
+    config = Config(path.resolve(), defaults, sources, guides, notify, reports, hosts=hosts)
+    return replace(config, warnings=config_warnings(top, config))
+
+
+def page_policy_for(config: Config, url: str) -> FetchPolicy:
+    """How a page that is not a source (a published guide, a link it cites) is fetched."""
+    return page_policy(url, config.defaults, config.hosts)

@@ -24,6 +24,7 @@ from watcher.config.values import (
     read_url,
 )
 from watcher.errors import ConfigError
+from watcher.fetch.policy import FetchPolicy
 
 _REQUIRED = ("id", "url", "title")
 _SOURCE_FIELDS = {
@@ -74,12 +75,22 @@ def _source(at: At, defaults: Defaults, hosts: HostSettings) -> Source | None:
         return None  # its problems are noted; a required key may be a misspelled one
     for name in _REQUIRED:
         mapping.require(name)
+    return settings.make_source(**_resolved(values, defaults, hosts), line=at.line)
+
+
+def page_policy(url: str, defaults: Defaults, hosts: HostSettings) -> FetchPolicy:
+    """How a page that is not a source is fetched: ``defaults:`` and its host's settings."""
+    return settings.make_source("page", url, "page", **_resolved({}, defaults, hosts, url)).fetch
+
+
+def _resolved(
+    values: dict[str, Any], defaults: Defaults, hosts: HostSettings, url: str | None = None
+) -> dict[str, Any]:
     inherited = {name: getattr(defaults, name) for name in settings.INHERITED}
-    host = dict(_host_settings(hosts, values["url"]))
+    host = dict(_host_settings(hosts, url or values["url"]))
     headers = _merge_headers(defaults.headers, host.pop("headers", {}))
     headers = _merge_headers(headers, values.pop("headers", {}))
-    values = {**inherited, **host, **values, "headers": headers}
-    return settings.make_source(**values, line=at.line)
+    return {**inherited, **host, **values, "headers": headers}
 
 
 def _host_settings(hosts: HostSettings, url: str) -> Mapping[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from watcher.changes.rules import SignalRules
 from watcher.errors import UnknownIdError
@@ -169,6 +170,24 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class ConfigWarning:
+    """Something in sources.yaml that loads but needs a maintainer (a placeholder, a
+    missing file): printed by ``validate``, ``status`` and ``ci``, never an error."""
+
+    message: str
+    path: str
+    line: int | None = None
+    key: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        key = f"{self.key}: " if self.key else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}: {key}{self.message}{hint}"
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded, validated sources.yaml."""
 
@@ -178,23 +197,15 @@ class Config:
     guides: tuple[Guide, ...]
     notify: Notify | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    warnings: tuple[ConfigWarning, ...] = ()
+    hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The ``hosts:`` section as read: host name -> its settings (for pages that are
+    not sources, such as the published guides :mod:`watcher.guides.audit` reads)."""
 
     @property
     def root(self) -> Path:
         """Directory holding the configuration; other paths default to it."""
         return self.path.parent
-
-    def warnings(self) -> tuple[str, ...]:
-        """What is allowed but probably a mistake: a source no guide cites."""
-        if not self.guides:
-            return (f"{self.path.name}: no guides: a change of a source flags nothing",)
-        cited = {source_id for guide in self.guides for source_id in guide.source_ids}
-        return tuple(
-            f"{self.path.name}:{source.line}: source {source.id!r} is cited by no guide: "
-            "its changes flag nothing (cite it under guides:, or remove it)"
-            for source in self.sources
-            if source.id not in cited
-        )
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

@@ -297,13 +297,19 @@ def read_proxy(at: At) -> str:
 
 
 def read_ca_bundle(at: At) -> str:
-    value = read_str(at)
-    path = Path(value)
-    if not path.is_absolute():
-        path = Path(at.file).resolve().parent / path
-    if not path.is_file():
-        raise at.error(f"CA bundle not found: {path}", hint="a PEM file, relative to sources.yaml")
+    """The bundle's absolute path. A missing file is not an error here: the sources
+    using it fail at check time, and loading warns (:mod:`watcher.config.warnings`)."""
+    path = ca_bundle_path(at)
+    if path.exists() and not path.is_file():
+        hint = "a PEM file, relative to sources.yaml"
+        raise at.error(f"CA bundle is not a file: {path}", hint=hint)
     return str(path)
+
+
+def ca_bundle_path(at: At) -> Path:
+    """A ``ca_bundle`` value resolved against the folder of sources.yaml."""
+    path = Path(read_str(at))
+    return path if path.is_absolute() else Path(at.file).resolve().parent / path
 
 
 def read_email(at: At) -> str:

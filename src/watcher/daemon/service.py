@@ -119,8 +119,8 @@ class Daemon:
         self._timers.replace(self._plan())
         self._timers.start()
         event(logger, "daemon.started", config=str(self.project.config.path), **self._counts())
-        for warning in self.project.config.warnings():
-            event(logger, "config.warning", logging.WARNING, warning=warning)
+        for warning in self.project.config.warnings:
+            event(logger, "config.warning", logging.WARNING, warning=str(warning))
         try:
             while await self._next_wake():
                 await self._run_cycle()

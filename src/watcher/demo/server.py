@@ -9,7 +9,8 @@ many regional Russian sites).
 
 Every page request fills the furniture placeholders with plain
 ``str.replace``: ``{{counter}}`` (visits, one more per request),
-``{{now}}`` and ``{{now_date}}`` (local time, ``DD.MM.YYYY HH:MM:SS``).
+``{{now}}`` and ``{{now_date}}`` (local time, ``DD.MM.YYYY HH:MM:SS``),
+and ``{{site}}`` (the site's own address, for the guides' links).
 
 Control endpoints (``GET`` or ``POST``) for ``watcher demo --serve``:
 ``/_demo/amend`` and ``/_demo/original`` switch the version,
@@ -40,6 +41,14 @@ PAGES = (
 )
 """The demo pages, served at ``/<name>``."""
 
+GUIDE_PAGES = (
+    "guides/medical-insurance.html",
+    "guides/medical-help.html",
+    "guides/emergency-numbers.html",
+)
+"""The demo's published guides, laid out like the publisher's: ``watcher audit`` reads
+them at ``http://localhost:PORT/`` (another site than the sources at 127.0.0.1)."""
+
 INDEX = "index.html"
 PAGE_ENCODINGS = {"oms-fund-foreigners.html": "windows-1251"}
 """Pages served in a legacy encoding declared only by their ``<meta charset>``."""
@@ -65,7 +74,7 @@ def _read_page(name: str, version: str) -> str:
 
 
 def _load_version(version: str) -> dict[str, str]:
-    return {name: _read_page(name, version) for name in (INDEX, *PAGES)}
+    return {name: _read_page(name, version) for name in (INDEX, *PAGES, *GUIDE_PAGES)}
 
 
 def fill_furniture(text: str, visit: int, now: datetime) -> str:
@@ -177,8 +186,15 @@ class _DemoHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NOT_FOUND, _TEXT_PLAIN, b"404 Not Found\n", head=head)
             return
         filled = fill_furniture(text, self.state.next_visit(), datetime.now())
+        filled = filled.replace("{{site}}", self._site_url())
         body, content_type = encode_page(name, filled)
         self._send(HTTPStatus.OK, content_type, body, head=head)
+
+    def _site_url(self) -> str:
+        """``http://HOST:PORT`` of this server, as the demo sources name it."""
+        address = self.server.server_address
+        assert isinstance(address, tuple)
+        return f"http://{address[0]}:{address[1]}"
 
     def _control(self, path: str, *, head: bool) -> None:
         action = path.removeprefix(CONTROL_PREFIX)
@@ -277,6 +293,12 @@ class DemoSite:
 
 
 def render_config(base_url: str) -> str:
-    """The demo ``sources.yaml`` text with ``{base_url}`` filled in."""
+    """The demo ``sources.yaml`` text with ``{base_url}`` and ``{guides_url}`` filled in.
+
+    The guides are the same server under the name ``localhost``: another site
+    than the sources, as published guides are.
+    """
     template = (_package() / "sources.yaml").read_text(encoding="utf-8")
-    return template.replace("{base_url}", base_url.rstrip("/"))
+    base = base_url.rstrip("/")
+    guides = base.replace("://127.0.0.1:", "://localhost:", 1)
+    return template.replace("{base_url}", base).replace("{guides_url}", guides)

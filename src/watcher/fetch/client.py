@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType, TracebackType
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -31,7 +32,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from watcher.errors import FetchError, HTTPStatusError, RobotsError
 from watcher.fetch.body import charset, read_capped
-from watcher.fetch.failures import network_error, timed_out
+from watcher.fetch.failures import missing_ca_bundle, network_error, timed_out
 from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
@@ -179,6 +180,8 @@ class Fetcher:
         self, url: str, policy: FetchPolicy, validators: Validators | None = None
     ) -> Fetched:
         """Fetch ``url``; raise a :class:`FetchError` subclass on failure."""
+        if policy.ca_bundle and not Path(policy.ca_bundle).is_file():
+            raise missing_ca_bundle(url, policy.ca_bundle)
         if policy.robots == "obey":
             await self._obey_robots(url, policy)
         attempt = 0

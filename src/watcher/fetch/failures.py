@@ -16,10 +16,23 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from watcher.errors import FetchError, HTTPStatusError, NetworkError, TimeoutError_, TooLargeError
+from watcher.errors import (
+    CABundleError,
+    FetchError,
+    HTTPStatusError,
+    NetworkError,
+    TimeoutError_,
+    TooLargeError,
+)
 
 GONE_STATUSES = frozenset({404, 410})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+CA_BUNDLE_HINT = (
+    "put the PEM certificates the host needs in that file: for *.gov.ru hosts, the "
+    "Russian Trusted Root CA and the current Russian Trusted Sub CA from "
+    "https://www.gosuslugi.ru/crt, checked against their SHA-256 fingerprints "
+    "(docs/configuration.md, hosts:)"
+)
 
 _DNS_MARKERS = (
     "name or service not known",
@@ -53,6 +66,11 @@ def status_error(response: httpx.Response, retry_after: float | None) -> HTTPSta
         error.retry_after = retry_after
         transient(error)
     return error
+
+
+def missing_ca_bundle(url: str, path: str) -> CABundleError:
+    """A source whose ``ca_bundle`` file is not there: said before any request is sent."""
+    return CABundleError(f"CA bundle not found: {path}", url=url, hint=CA_BUNDLE_HINT)
 
 
 def too_large(url: str, size: int, limit: int) -> TooLargeError:

@@ -41,7 +41,7 @@ from watcher.state import DISMISS, GuideReviews, Pin, SourceState
 
 
 class GuideState(StrEnum):
-    """A guide's state, most severe first; the last three only ever warn."""
+    """A guide's state, most severe first; the last four only ever warn."""
 
     BROKEN = "broken"
     NEEDS_REVIEW = "needs review"
@@ -51,6 +51,7 @@ class GuideState(StrEnum):
     UNREVIEWED = "unreviewed"
     MOVED = "moved"
     INSECURE = "insecure"
+    AUDIT = "audit"
 
 
 BROKEN = GuideState.BROKEN
@@ -61,6 +62,8 @@ FRESH = GuideState.FRESH
 UNREVIEWED = GuideState.UNREVIEWED
 MOVED = GuideState.MOVED
 INSECURE = GuideState.INSECURE
+AUDIT = GuideState.AUDIT
+"""Findings of ``watcher audit`` (:mod:`watcher.guides.audit`): warnings, never a state."""
 
 SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
 CLAIMS = "claims"
@@ -112,6 +115,17 @@ class SourceVerdict:
         return self.pinned is not None and self.current is not None and self.pinned != self.current
 
     @property
+    def needs_review(self) -> bool:
+        """Changed since the pin in a way that matters: cosmetic changes never flag.
+
+        A change that could not be assessed (a version file missing) flags.
+        """
+        if not self.changed:
+            return False
+        severity = self.assessment.severity if self.assessment is not None else None
+        return severity != Severity.COSMETIC
+
+    @property
     def baseline_pin(self) -> bool:
         return self.pin_kind == "baseline"
 
@@ -128,7 +142,13 @@ class GuideVerdict:
 
     @property
     def changed_sources(self) -> tuple[SourceVerdict, ...]:
+        """Sources whose current version differs from the pin (cosmetic changes too)."""
         return tuple(v for v in self.sources if v.changed)
+
+    @property
+    def review_sources(self) -> tuple[SourceVerdict, ...]:
+        """Sources changed in a way that needs the editor (minor or major)."""
+        return tuple(v for v in self.sources if v.needs_review)
 
     @property
     def unreviewed(self) -> bool:
@@ -137,7 +157,8 @@ class GuideVerdict:
 
     @property
     def warnings(self) -> tuple[Reason, ...]:
-        return tuple(r for r in self.reasons if r.state in (OVERDUE, MOVED, UNREVIEWED, INSECURE))
+        warn = (OVERDUE, MOVED, UNREVIEWED, INSECURE, AUDIT)
+        return tuple(r for r in self.reasons if r.state in warn)
 
     @property
     def severity(self) -> Severity | None:
@@ -206,7 +227,9 @@ def guide_verdict(
     )
     if versions is not None:
         verdicts = tuple(
-            _assessed(config.source(v.source), v, config.claims(guide.id, v.source), versions)
+            assessed_verdict(
+                config.source(v.source), v, config.claims(guide.id, v.source), versions
+            )
             for v in verdicts
         )
     signoff = reviews.last_signoff or _first_baseline(verdicts)
@@ -215,7 +238,7 @@ def guide_verdict(
     return GuideVerdict(guide.id, state, verdicts, reasons, reviews.last_signoff)
 
 
-def _assessed(
+def assessed_verdict(
     source: Source, verdict: SourceVerdict, claims: tuple[str, ...], versions: VersionReader
 ) -> SourceVerdict:
     """The verdict with its pinned -> current assessment, when there is something to say."""
@@ -262,7 +285,7 @@ def _reasons_for(guide: Guide, verdict: SourceVerdict, state: SourceState) -> li
         reasons.append(
             Reason(BROKEN, sid, text, f"fix the source or its URL, then `watcher check -s {sid}`")
         )
-    if verdict.changed:
+    if verdict.needs_review:
         reasons.append(_changed_reason(guide, verdict))
     if verdict.unverified and not verdict.broken:
         last = _at(state.last_success)

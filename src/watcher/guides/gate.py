@@ -28,6 +28,7 @@ from watcher.changes.assessment import rank
 from watcher.config.model import Config, Guide
 from watcher.errors import UsageError
 from watcher.guides.freshness import (
+    AUDIT,
     BROKEN,
     INSECURE,
     MOVED,
@@ -41,7 +42,7 @@ from watcher.guides.freshness import (
 from watcher.results import Severity
 
 CI_SCHEMA = "watcher.ci/1"
-FAIL_ON_CHOICES = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED)
+FAIL_ON_CHOICES = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED, AUDIT)
 DEFAULT_FAIL_ON = (BROKEN, NEEDS_REVIEW, UNVERIFIED)
 
 
@@ -128,7 +129,9 @@ def _severe(reason: Reason, min_severity: Severity | None) -> bool:
     return rank(reason.severity) >= rank(min_severity)
 
 
-_WARN_STATES = frozenset({BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED, MOVED, INSECURE})
+_WARN_STATES = frozenset(
+    {BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, UNREVIEWED, MOVED, INSECURE, AUDIT}
+)
 
 
 def _unreviewed_reason(verdict: GuideVerdict) -> Reason:

@@ -93,7 +93,7 @@ def needs_review(situation: Situation) -> Iterable[Alert]:
     """A guide's cited source changed from what its editor verified."""
     for verdict in situation.verdicts:
         guide = situation.config.guide(verdict.guide)
-        for source in verdict.changed_sources:
+        for source in verdict.review_sources:
             title = situation.config.source(source.source).title
             yield Alert(
                 key=f"{NEEDS_REVIEW}/{guide.id}/{source.source}/{source.current}",

@@ -21,7 +21,9 @@ Sections, in the order every format shows them:
    banner, a footer) is one "site template changed" item instead of N;
 3. ``signoffs``: reviews and dismissals recorded during the period;
 4. ``health``: failing, broken, moved and never-checked sources (for
-   maintainers, apart from content);
+   maintainers, apart from content); ``audit``: the published guides whose
+   last ``watcher audit`` found links not watched, sources not cited, dead
+   links or a page changed since its sign-off;
 5. ``quiet``: sources checked with nothing to review;
 6. ``counts``, for the footer.
 """
@@ -37,6 +39,7 @@ from pathlib import Path
 from watcher.changes.assessment import rank
 from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
+from watcher.guides.audit import audit_reasons
 from watcher.guides.freshness import (
     BROKEN,
     FRESH,
@@ -58,6 +61,7 @@ from watcher.report.model import (
     TEMPLATE_MIN_SOURCES,
     Attempt,
     Attention,
+    AuditItem,
     ChangeItem,
     Counts,
     Digest,
@@ -128,7 +132,20 @@ def build_digest(
         counts,
         templates=templates,
         min_severity=min_severity,
+        audit=_audit(history, infos),
     )
+
+
+def _audit(history: History, infos: Mapping[str, GuideInfo]) -> tuple[AuditItem, ...]:
+    """The guides whose last ``watcher audit`` found something, in config order."""
+    items = []
+    for guide_id, audit in history.audits.items():
+        reviews = history.reviews.get(guide_id)
+        found = audit_reasons(history.config, audit, reviews.last_signoff if reviews else None)
+        if found and guide_id in infos:
+            texts = tuple(r.text for r in found)
+            items.append(AuditItem(infos[guide_id], audit.at, texts, audit.page_changed))
+    return tuple(items)
 
 
 def _section_order(section: GuideSection) -> tuple[bool, int, str]:
@@ -238,7 +255,7 @@ def _attention_item(
 
 
 def _flagged(verdict: SourceVerdict) -> bool:
-    return verdict.changed or verdict.broken or verdict.unverified
+    return verdict.needs_review or verdict.broken or verdict.unverified
 
 
 def _reason_text(
@@ -251,7 +268,7 @@ def _reason_text(
     state = states.get(verdict.source) or SourceState(source=verdict.source)
     if verdict.broken:
         return f"{title}: cannot be fetched since {day(state.failing_since)}"
-    if verdict.changed:
+    if verdict.needs_review:
         severity = verdict.assessment.severity if verdict.assessment else None
         return f"{title}: changed {day(verdict.changed_since)}" + (
             f" ({severity})" if severity else ""
@@ -268,7 +285,7 @@ def _since(
     if verdict.state == BROKEN:
         times = [_state_of(states, v.source).failing_since for v in verdict.sources if v.broken]
     elif verdict.state == NEEDS_REVIEW:
-        times = [v.changed_since for v in verdict.changed_sources]
+        times = [v.changed_since for v in verdict.review_sources]
     elif verdict.state == UNVERIFIED:
         times = [_state_of(states, v.source).last_success for v in verdict.sources if v.unverified]
     else:
@@ -412,7 +429,8 @@ def load_history(project: Project, *, journal: bool = True) -> History:
             }
         except StoreError:
             attempts = {}  # fetch detail is optional: the digest stands on snapshots/
-    return History(project.config, project.states(), project.all_reviews(), project.store, attempts)
+    states, reviews, audits = project.states(), project.all_reviews(), project.audits()
+    return History(project.config, states, reviews, project.store, attempts, audits)
 
 
 FETCH_DETAIL = 20

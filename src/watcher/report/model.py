@@ -16,6 +16,7 @@ from watcher.changes.facts import (
     ChangedFact,
 )
 from watcher.config.model import Config, Source
+from watcher.guides.audit import GuideAudit
 from watcher.guides.freshness import (
     BROKEN,
     NEEDS_REVIEW,
@@ -278,6 +279,16 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class AuditItem:
+    """A published guide whose last ``watcher audit`` found something, in words."""
+
+    guide: GuideInfo
+    checked: datetime
+    findings: tuple[str, ...]
+    page_changed: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Digest:
     """Everything one digest shows, in display order."""
 
@@ -294,6 +305,7 @@ class Digest:
     schema: str = field(default=DIGEST_SCHEMA)
     templates: tuple[TemplateItem, ...] = ()
     min_severity: Severity | None = None
+    audit: tuple[AuditItem, ...] = ()
 
     @property
     def needs_attention(self) -> bool:
@@ -324,6 +336,7 @@ class Digest:
                 if (items := tuple(i for i in t.items if i.guide in wanted))
             ),
             signoffs=tuple(s for s in self.signoffs if s.guide in wanted),
+            audit=tuple(a for a in self.audit if a.guide.id in wanted),
             health=(),
             quiet=tuple(q for q in self.quiet if wanted.intersection(q.guides)),
         )
@@ -362,6 +375,7 @@ class History:
     reviews: Mapping[str, GuideReviews]
     versions: VersionReader
     attempts: Mapping[str, Sequence[Attempt]] = field(default_factory=dict)
+    audits: Mapping[str, GuideAudit] = field(default_factory=dict)
 
     def state(self, source_id: str) -> SourceState:
         """The committed state of a source (empty if it was never checked)."""

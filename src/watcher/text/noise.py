@@ -7,12 +7,20 @@ What it removes, and only that:
 
 - view and visit counters on a line of their own: ``Просмотров: 1 234``,
   ``Посещений сегодня: 57``, ``Views: 89``;
-- labelled date stamps on a line of their own: ``Дата обновления:
-  05.03.2025``, ``Опубликовано 12 марта 2025, 14:35``, ``Последнее
-  изменение: 2025-03-05``, ``Updated: ...`` (several stamps and counters on
-  one line, joined by ``|``, ``·`` or ``,``, go too);
-- a line that is only a date with a clock time (``12.03.2025 14:35``): a
-  timestamp, never a deadline;
+- labelled date stamps, in Russian, English, French, Portuguese, Spanish and
+  German, with numeric (``05.03.2025``, ``03/06/2025``, ``2025-03-05``) or
+  written dates (``12 марта 2025``, ``October 14, 2016``, ``14 octobre
+  2016``): a line that is only stamps and counters goes (``Дата
+  обновления: 05.03.2025``, ``Опубликовано 12 марта 2025, 14:35``), and a
+  stamp inside a longer line loses its date (``This content was last
+  updated on October 6, 2016 by the Department of Health`` keeps "by the
+  Department of Health", which is the page's own content);
+- a line that is only a date with a clock time (``12.03.2025 14:35``), or
+  a date with a weekday (``Пятница, 5 марта 2027``, ``Thursday, February
+  02, 2017``): today's date, never a deadline;
+- an application version on a line of its own or at the end of a footer
+  line (``Версия 2.14.1``, ``7.5.0.4``), and the years of a copyright
+  notice (``© 2001-2025``);
 - session and anti-forgery parameters in link targets (``sessid=``,
   ``csrf_token=``, ``_=1712345678``).
 
@@ -26,64 +34,174 @@ import re
 
 __all__ = ["default_noise"]
 
-_MONTHS = r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
-_DATE = (
-    r"(?:\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2}"
-    rf"|\d{{1,2}}\s+(?:{_MONTHS})(?:\s+\d{{4}})?(?:\s*(?:г\.|года|г\b))?)"
+_MONTHS = (
+    r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+    r"|январь|февраль|март|апрель|май|июнь|июль|август|сентябрь|октябрь|ноябрь|декабрь"
+    r"|january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    r"|janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre"
+    r"|novembre|décembre|decembre"
+    r"|janeiro|fevereiro|março|marco|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro"
+    r"|enero|febrero|marzo|abril|mayo|junio|julio|septiembre|octubre|noviembre|diciembre"
+    r"|januar|februar|märz|juni|juli|oktober|dezember"
 )
-_TIME = r"(?:\d{1,2}:\d{2}(?::\d{2})?)"
-_WHEN = rf"(?:{_DATE}(?:\s*(?:,|в)?\s*{_TIME})?|{_TIME}\s*,?\s*{_DATE})"
+_WEEKDAYS = (
+    r"понедельник|вторник|среда|среду|четверг|пятница|пятницу|суббота|субботу|воскресенье"
+    r"|пн|вт|ср|чт|пт|сб|вс"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun"
+    r"|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|segunda-feira|terça-feira|quarta-feira|quinta-feira|sexta-feira|sábado|domingo"
+    r"|lunes|martes|miércoles|jueves|viernes"
+    r"|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag"
+)
+_YEAR = r"(?:\s*(?:г\.|года|г\b))?"
+_DATE = (
+    r"(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    rf"|\d{{1,2}}(?:er)?\.?\s+(?:de\s+)?(?:{_MONTHS})\.?(?:,?\s+(?:de\s+)?\d{{4}}{_YEAR})?"
+    rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+)
+_DAY_DATE = rf"(?:(?:{_WEEKDAYS})\.?,?\s+)?{_DATE}"
+_TIME = r"(?:\d{1,2}[:h]\d{2}(?::\d{2})?(?:\s*(?:[ap]\.?m\.?|uhr))?)"
+_WHEN = rf"(?:{_DAY_DATE}(?:\s*(?:,|в|at|à|às|um|a las)?\s*{_TIME})?|{_TIME}\s*,?\s*{_DAY_DATE})"
 _STAMP_LABEL = (
     r"(?:дата\s+(?:и\s+время\s+)?(?:обновления|изменения|публикации|размещения|создания|"
     r"последнего\s+(?:изменения|обновления))(?:\s+(?:страницы|материала|информации))?"
     r"|последн\w+\s+(?:изменени\w+|обновлени\w+|редакци\w+\s+страницы)"
-    r"|(?:страница\s+|материал\s+|информация\s+)?(?:обновлен[оа]?|изменен[оа]?|"
+    r"|(?:(?:страница|материал|информация)(?:\s+на\s+странице)?\s+)?(?:обновлен[оа]?|изменен[оа]?|"
     r"опубликован[оа]?|размещен[оа]?|актуализирован[оа]?)"
-    r"|last\s+(?:updated|modified)|updated|published|posted|modified)"
+    r"|(?:(?:this|the)\s+(?:page|content|article|information|document)\s+(?:was|has\s+been)\s+)?"
+    r"(?:last\s+)?(?:updated|modified|reviewed|revised|published|posted)"
+    r"|last\s+(?:update|modification|review|revision)|date\s+(?:of\s+)?(?:last\s+)?"
+    r"(?:update|modification|publication)"
+    r"|(?:dernière\s+)?mise\s+à\s+jour|mis\s+à\s+jour|modifié|publié|actualisé"
+    r"|(?:última\s+)?(?:atualização|actualización|modificação|modificación)"
+    r"|atualizad[oa]|actualizad[oa]|publicad[oa]"
+    r"|(?:zuletzt\s+)?(?:aktualisiert|geändert)|stand)"
 )
+_STAMP_LINK = r"(?:\s*(?:on|:|-|–|—|le|em|el|am|в|от))?\s*"
 _COUNTER_LABEL = (
     r"(?:(?:количество\s+)?просмотр(?:ов|ы)?|посещени(?:й|я)(?:\s+(?:сегодня|всего|за\s+\w+))?|"
-    r"посетител(?:ей|и)(?:\s+(?:сегодня|всего|онлайн))?|прочитано|хиты|views?|visits?|hits)"
+    r"посетител(?:ей|и)(?:\s+(?:сегодня|всего|онлайн))?|прочитано|хиты|views?|visits?|hits|"
+    r"vues|visites|visualizações|visitas)"
 )
-_NUMBER = r"\d{1,3}(?:[ \u00a0]\d{3})+|\d+"
+_NUMBER = r"\d{1,3}(?:[ \u00a0,]\d{3})+|\d+"
+_TODAY_LABEL = r"(?:сегодня|today|aujourd'hui|hoje|hoy|heute)"
 _PIECE = (
-    rf"(?:{_STAMP_LABEL}\s*:?\s*{_WHEN}"
-    rf"|{_COUNTER_LABEL}\s*:?\s*(?:{_NUMBER})(?:\s*(?:раз|человек))?"
+    rf"(?:{_STAMP_LABEL}{_STAMP_LINK}{_WHEN}"
+    rf"|{_COUNTER_LABEL}\s*:?\s*(?:{_NUMBER})(?:\s*(?:раз|человек|times))?"
+    rf"|{_TODAY_LABEL}\s*:?\s*{_WHEN}"
     rf"|{_WHEN})"
 )
-_SEPARATOR = r"\s*(?:[|·•,;/]|\s)\s*"
+_SEPARATOR = r"\s*(?:[|·•,;/.]|\s)\s*"
 _NOISE_LINE = re.compile(
     rf"^(?:{_PIECE})(?:{_SEPARATOR}(?:{_PIECE}))*\.?$",
     re.IGNORECASE,
 )
-_LABEL_OR_TIME = re.compile(rf"{_STAMP_LABEL}|{_COUNTER_LABEL}|{_TIME}", re.IGNORECASE)
+_LABEL_OR_TIME = re.compile(
+    rf"{_STAMP_LABEL}|{_COUNTER_LABEL}|{_TIME}|{_TODAY_LABEL}|\b(?:{_WEEKDAYS})\b", re.IGNORECASE
+)
+_INLINE_STAMP = re.compile(rf"(\b{_STAMP_LABEL}){_STAMP_LINK}{_WHEN}", re.IGNORECASE)
+_VERSION_LABEL = r"(?:верси[яи]|version|versão|versión|ver\.|build|сборка|релиз|release)"
+_VERSION_LINE = re.compile(
+    rf"^(?:{_VERSION_LABEL}\s*:?\s*(?:v\.?\s?)?\d+(?:\.\d+)+\S*|v\.?\s?\d+(?:\.\d+){{2,}}"
+    r"|\d+(?:\.\d+){3,})$",
+    re.IGNORECASE,
+)
+_VERSION_TAIL = re.compile(
+    rf"(?:^|(?<=[\s.|·•,;]))\s*{_VERSION_LABEL}\s*:?\s*(?:v\.?\s?)?\d+(?:\.\d+)+\S*$",
+    re.IGNORECASE,
+)
+_COPYRIGHT = re.compile(r"((?:©|\(c\)|copyright)\s*)\d{4}(?:\s*[-–—]\s*\d{4})?", re.IGNORECASE)
 _LINK = re.compile(r"\[(?:https?://|/)[^\]\s]*\]")
 _SESSION_PARAM = re.compile(
     r"(?<=[?&])(?:sessid|phpsessid|sid|csrf(?:_?token)?|_csrf|csrfmiddlewaretoken|"
     r"authenticity_token|bxajaxid|clear_cache|_)=[^&\]#]*&?",
     re.IGNORECASE,
 )
+_SPACES = re.compile(r"\s{2,}")
 
 
 def default_noise(text: str) -> str:
-    """Drop stamp and counter lines and session parameters from normalized text.
+    """Drop stamp and counter lines, dates of stamps and session parameters.
 
     Idempotent; keeps the normalized form (lines joined by ``"\\n"``, no
     blank lines).
     """
-    lines = (_clean_links(line) for line in text.split("\n"))
+    lines = (_clean_line(line) for line in text.split("\n"))
     return "\n".join(line for line in lines if line and not _is_noise(line))
 
 
 def _is_noise(line: str) -> bool:
-    """A stamp, a counter, or a timestamp: never bare dates, which may be deadlines."""
+    """A stamp, a counter, a timestamp, today's date or a version: never bare dates."""
+    if _VERSION_LINE.match(line):
+        return True
     return bool(_NOISE_LINE.match(line)) and bool(_LABEL_OR_TIME.search(line))
 
 
-def _clean_links(line: str) -> str:
-    if "[" not in line or "=" not in line:
+def _clean_line(line: str) -> str:
+    """A stamp's date, a trailing version and copyright years taken out of one line.
+
+    Only short lines that hold a digit and a hint word are looked at: stamps
+    sit in page meta lines, never inside a paragraph of a law, and the
+    patterns cost far more than the hints.
+    """
+    if "[" in line and "=" in line:
+        line = _LINK.sub(_clean_link, line)
+    if len(line) > MAX_STAMP_LINE or not _HAS_DIGIT.search(line):
         return line
-    return _LINK.sub(_clean_link, line)
+    if not _HINT.search(line.lower()) or _NOISE_LINE.match(line):
+        return line  # no stamp; or wholly noise: dropped as a line, not masked
+    cleaned = _INLINE_STAMP.sub(r"\1", line)
+    cleaned = _VERSION_TAIL.sub("", cleaned)
+    cleaned = _COPYRIGHT.sub(r"\1", cleaned)
+    if cleaned == line:
+        return line
+    return _SPACES.sub(" ", cleaned).strip()
+
+
+MAX_STAMP_LINE = 300
+"""Longer lines are paragraphs: a date in one is content, never a page stamp."""
+_HAS_DIGIT = re.compile(r"\d")
+_HINT = re.compile(
+    "|".join(
+        (
+            "обнов",
+            "измен",
+            "опублик",
+            "размещ",
+            "актуал",
+            "последн",
+            "дата",
+            "updat",
+            "modif",
+            "review",
+            "revis",
+            "publi",
+            "post",
+            "mise",
+            "mis ",
+            "actualis",
+            "atualiz",
+            "actualiz",
+            "aktualis",
+            "geänd",
+            "stand",
+            "верси",
+            "version",
+            "versão",
+            "versión",
+            "ver.",
+            "build",
+            "сборк",
+            "релиз",
+            "release",
+            "©",
+            "(c)",
+            "copyright",
+        )
+    )
+)
+"""Words every stamp label, version label or copyright notice holds (lower case)."""
 
 
 def _clean_link(match: re.Match[str]) -> str:

@@ -19,19 +19,53 @@ writing one block per line:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from watcher.errors import EmptyContentError, SelectorError
-from watcher.text.html.writer import Resolver, Writer
+from watcher.text.html.content import drop_menus, main_roots
+from watcher.text.html.links import Resolver, uniform_params
+from watcher.text.html.writer import Writer
 
-_INVISIBLE = '[hidden], [aria-hidden="true" i], input[type="hidden" i]'
-# A header/footer inside an article or section belongs to it (ARIA): kept.
+_INVISIBLE = ", ".join(
+    (
+        '[hidden], [aria-hidden="true" i], input[type="hidden" i], dialog:not([open])',
+        '[style*="display:none" i], [style*="display: none" i]',
+        '[style*="visibility:hidden" i], [style*="visibility: hidden" i]',
+    )
+)
+# Text that is never the page's: consent managers (by their well-known names
+# and by structure) and form messages that only show when a field is wrong.
+# Matched by name only when small, so a page *about* cookies keeps its text.
+_INERT = ", ".join(
+    (
+        "#onetrust-consent-sdk, #onetrust-banner-sdk, #CybotCookiebotDialog, #usercentrics-root",
+        "#didomi-host, #cmplz-cookiebanner-container, #cookie-law-info-bar, #cookie-notice",
+        ".cc-window, .cc-banner, .klaro, .qc-cmp2-container, #qc-cmp2-container",
+        '[id*="cookie" i], [class*="cookie" i], [id*="consent" i], [class*="consent" i]',
+        '[id*="gdpr" i], [class*="gdpr" i], [aria-label*="cookie" i]',
+        "[data-valmsg-for], .invalid-feedback, .field-validation-valid, .field-validation-error",
+        'form [class*="error" i], form [class*="invalid" i], form [class*="validat" i]',
+        "form [role=alert], form [aria-live]",
+    )
+)
+_META = "footer time, [role=contentinfo] time"
+_META_BLOCKS = frozenset({"p", "div", "li", "span", "small", "section"})
+META_MAX_TEXT = 300
+"""Longer footer blocks are the site's own furniture, not one page's stamp."""
+_NO_TEXT = "script, style, noscript, template, svg, math, object, embed"
+INERT_MAX_TEXT = 1500
+"""Larger elements matched by name are kept: content, not a banner or a message."""
+# A header/footer inside an article or section belongs to it (ARIA): kept, and so
+# is an aside inside the article or main content (a contact box, a note).
 _SECTIONING = ("article", "aside", "main", "nav", "section")
 _FURNITURE = ", ".join(
     [
-        "nav, aside, [role=navigation], [role=banner], [role=contentinfo]",
+        "nav, [role=navigation], [role=banner], [role=contentinfo]",
+        "aside:not(article aside):not(main aside):not([role=main] aside)",
         *(
             tag + "".join(f":not({outer} {tag})" for outer in _SECTIONING)
             for tag in ("header", "footer")
@@ -40,11 +74,35 @@ _FURNITURE = ", ".join(
 )
 
 
-def _base_url(parser: LexborHTMLParser, page_url: str) -> str:
-    """The page URL, or the page's ``<base href>`` resolved against it."""
-    base = parser.css_first("base[href]")
-    href = base.attributes.get("href") if base is not None else None
-    return (Resolver(page_url).resolve(href) or page_url) if href else page_url
+def _resolver(parser: LexborHTMLParser, page_url: str) -> Resolver:
+    """How this page's links are written: its base, its own site, its navigation state."""
+    base = _attribute(parser, "base[href]", "href")
+    base_url = _joined(page_url, base) if base else page_url
+    site = [
+        _joined(page_url, url)
+        for url in (
+            _attribute(parser, 'link[rel="canonical" i]', "href"),
+            _attribute(parser, 'meta[property="og:url" i]', "content"),
+        )
+        if url
+    ]
+    queried = [a.attributes.get("href") or "" for a in parser.css('a[href*="?"]')]
+    return Resolver(base_url, site_urls=site, dropped_params=uniform_params(queried))
+
+
+def _joined(page_url: str, href: str) -> str:
+    """``href`` resolved against the page; the page's own URL if that fails."""
+    try:
+        joined = urljoin(page_url, href)
+    except ValueError:
+        return page_url
+    return joined if joined.startswith(("http://", "https://")) else page_url
+
+
+def _attribute(parser: LexborHTMLParser, selector: str, name: str) -> str | None:
+    node = parser.css_first(selector)
+    value = node.attributes.get(name) if node is not None else None
+    return value.strip() if value else None
 
 
 def extract_text(
@@ -56,23 +114,36 @@ def extract_text(
 ) -> str:
     """Return the page's text, one block per line, without a trailing newline.
 
-    Without ``select``: the text of ``<body>`` minus page furniture (nav,
-    aside, the page's own header and footer, ARIA banner/navigation/
-    contentinfo). With ``select``: the text of every element any selector
-    matches, in document order, each once (a match inside another is part
-    of it); furniture is then kept. Elements matching ``exclude`` and
-    invisible or non-text elements are always removed, before ``select``.
+    Without ``select``: the page's main content (:mod:`watcher.text.html.content`)
+    without section menus; when no main content stands out, the text of
+    ``<body>`` minus page furniture (nav, asides outside the content, the
+    page's own header and footer, ARIA banner/navigation/contentinfo). With
+    ``select``: the text of every element any selector matches, in document
+    order, each once (a match inside another is part of it); furniture is
+    then kept. Elements matching ``exclude``, invisible (``hidden``,
+    ``aria-hidden``, inline ``display:none``, closed dialogs) and inert
+    elements (consent banners, form error messages) and non-text elements
+    are always removed, before ``select``.
 
     Raises :class:`SelectorError` when a ``select`` selector matches nothing
     or a selector is invalid, and :class:`EmptyContentError` when no text is
     left.
     """
     parser = LexborHTMLParser(html)
-    _remove(parser, select, exclude)
-    writer = Writer(_base_url(parser, base_url))
-    for root in _roots(parser, select):
+    _remove(parser, exclude)
+    resolver = _resolver(parser, base_url)
+    meta: list[str] = []
+    if not select:
+        meta = _page_meta(parser, resolver)
+        _decompose(parser.css(_FURNITURE))
+    roots = _roots(parser, select)
+    if not select:
+        drop_menus(roots, resolver)
+    writer = Writer(resolver)
+    for root in roots:
         writer.walk(root)
-    text = "\n".join(writer.lines)
+    seen = set(writer.lines)
+    text = "\n".join([*writer.lines, *(line for line in meta if line not in seen)])
     if not text.strip():
         raise EmptyContentError(
             "the page has no text after extraction",
@@ -105,20 +176,53 @@ def _css(parser: LexborHTMLParser, selector: str) -> list[LexborNode]:
         ) from None
 
 
-def _remove(parser: LexborHTMLParser, select: tuple[str, ...], exclude: tuple[str, ...]) -> None:
-    """Remove invisible elements, ``exclude`` matches and (without ``select``) furniture."""
+def _remove(parser: LexborHTMLParser, exclude: tuple[str, ...]) -> None:
+    """Remove non-text, inert and invisible elements and ``exclude`` matches."""
     for selector in exclude:
         _css(parser, selector)  # name the invalid one, if any
-    selectors = [_INVISIBLE, *exclude] if select else [_INVISIBLE, _FURNITURE, *exclude]
-    # Matches come in document order: removing them last-first removes a
-    # nested match before its container, so no handle ever dangles.
-    for node in reversed(parser.css(", ".join(selectors))):
+    _decompose(parser.css(_NO_TEXT))  # first: scripts and styles are no one's text, nor length
+    _decompose(
+        node
+        for node in parser.css(_INERT)
+        if len(node.text(deep=True, strip=True)) < INERT_MAX_TEXT
+    )
+    _decompose(parser.css(", ".join([_INVISIBLE, *exclude])))
+
+
+def _decompose(nodes: Iterable[LexborNode]) -> None:
+    """Remove ``nodes`` (in document order) last-first: a nested one goes before its
+    container, so no handle ever dangles."""
+    for node in reversed(list(nodes)):
         node.decompose()
+
+
+def _page_meta(parser: LexborHTMLParser, resolver: Resolver) -> list[str]:
+    """The page's own stamp and owner line when the site puts it in its footer.
+
+    ``This content was last updated on <time>...</time> by <a>Department</a>``
+    belongs to the page, not the site: a short footer block holding a
+    ``<time>`` element is kept (the noise filter then drops its date), so a
+    change of the office responsible for the page is seen.
+    """
+    blocks: dict[int, LexborNode] = {}
+    for stamp in parser.css(_META):
+        block = stamp.parent
+        while block is not None and block.tag not in _META_BLOCKS:
+            block = block.parent
+        if block is not None and len(block.text(deep=True, strip=True)) < META_MAX_TEXT:
+            blocks.setdefault(block.mem_id, block)
+    writer = Writer(resolver)
+    for block in blocks.values():
+        writer.walk(block)
+    return writer.lines
 
 
 def _roots(parser: LexborHTMLParser, select: tuple[str, ...]) -> list[LexborNode]:
     """The elements to write: ``<body>``, or the outermost matches of ``select``."""
     if not select:
+        main = main_roots(parser)
+        if main:
+            return main
         root = parser.body or parser.root
         return [root] if root is not None else []
     for selector in select:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborNode
+
+from watcher.text.html.links import Resolver
 
 # Elements whose content is never text a reader sees.
 SKIPPED = (
@@ -22,8 +24,6 @@ _BLOCKS = (
 # Blocks that make a table row layout rather than data.
 _ROW_BREAKERS = ("table", "blockquote", "dl")
 _HEADINGS = {f"h{level}": "#" * level + " " for level in range(1, 7)}
-_DROPPED_SCHEMES = ("javascript:", "data:", "vbscript:")
-_KEPT_SCHEMES = ("mailto:", "tel:")
 
 _Action = Callable[[LexborNode], None]
 _Handler = tuple[_Action, _Action]
@@ -42,44 +42,27 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-class Resolver:
-    """Resolves link targets against a base URL (fast path for common links)."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        parts = urlsplit(base_url)
-        self.origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-    def resolve(self, href: str) -> str | None:
-        """The absolute link target worth showing, or ``None``."""
-        href = href.strip()
-        if "\n" in href or "\t" in href or "\r" in href:
-            href = href.replace("\n", "").replace("\r", "").replace("\t", "")
-        if not href or href[0] == "#":
-            return None
-        lowered = href[:11].lower()
-        if lowered.startswith(_DROPPED_SCHEMES):
-            return None
-        if lowered.startswith(_KEPT_SCHEMES):
-            return href
-        if self.origin and href[0] == "/" and href[1:2] != "/" and "/." not in href:
-            return self.origin + href  # what urljoin returns, without its cost
-        try:
-            return urljoin(self.base_url, href)
-        except ValueError:  # e.g. a malformed IPv6 host
-            return href
-
-
 class _Link:
     """An open ``<a>``: its target and where its text starts."""
 
-    __slots__ = ("alt", "flushes", "start", "target")
+    __slots__ = ("alt", "flushes", "href", "start", "target")
 
-    def __init__(self, target: str | None, flushes: int, start: int) -> None:
+    def __init__(self, target: str | None, href: str, flushes: int, start: int) -> None:
         self.target = target
+        self.href = href
         self.flushes = flushes
         self.start = start
         self.alt = ""
+
+
+def _spells(text: str, target: str, href: str) -> bool:
+    """True when the link text is its own address (``https://x.ru/``, ``info@x.ru``)."""
+    if not text:
+        return False
+    bare = text.rstrip("/")
+    if bare in (target.rstrip("/"), target.partition(":")[2], href.rstrip("/")):
+        return True
+    return "://" in text and (urlsplit(text).path.rstrip("/") or "/") == (target.rstrip("/") or "/")
 
 
 class _Row:
@@ -108,8 +91,8 @@ class _Row:
 class Writer:
     """Accumulates the lines of text while walking the tree."""
 
-    def __init__(self, base_url: str) -> None:
-        self.resolver = Resolver(base_url)
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
         self.lines: list[str] = []
         self.buf: list[str] = []
         self.prefix = ""
@@ -317,9 +300,9 @@ class Writer:
 
     def open_link(self, node: LexborNode) -> None:
         """Start a link; remember its target and where its text begins."""
-        href = node.attributes.get("href")
+        href = (node.attributes.get("href") or "").strip()
         target = self.resolver.resolve(href) if href else None
-        self.links.append(_Link(target, self.flushes, len(self.buf)))
+        self.links.append(_Link(target, href, self.flushes, len(self.buf)))
 
     def close_link(self, node: LexborNode) -> None:
         """End a link: write `` [target]`` after its text when it adds something."""
@@ -337,7 +320,7 @@ class Writer:
         if not text and link.alt:
             text = link.alt
             self.buf.append(f" {text}")
-        if target and text not in (target, target.partition(":")[2]):
+        if target and not _spells(text, target, link.href):
             # Keep a space that ended the link text after the target instead.
             spacing = " " if raw[-1:].isspace() else ""
             self.buf.append(f" [{target}]{spacing}")
@@ -346,4 +329,3 @@ class Writer:
         """An image: only the ``alt`` of a link's first image is kept."""
         if self.links and not self.links[-1].alt:
             self.links[-1].alt = collapse(node.attributes.get("alt") or "")
-
