@@ -39,7 +39,7 @@ def write_config(directory: Path, text: str) -> Path:
 
 
 def run_cli(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
+    *args: str, cwd: Path, env: dict[str, str] | None = None, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m watcher`` as a user would, capturing its output."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
@@ -50,6 +50,7 @@ def run_cli(
         env=full_env,
         capture_output=True,
         text=True,
+        input=input_text,
         timeout=120,
         check=False,
     )

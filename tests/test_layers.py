@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "watcher"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("watcher.__main__",),
     ("watcher.cli",),
+    ("watcher.web",),
     ("watcher.daemon",),
     ("watcher.notify",),
     ("watcher.report",),

@@ -14,6 +14,10 @@ rest of the package, and the CLI, only ever see this tree::
     ├── StoreError             snapshots/ or the database cannot be used
     │   └── DatabaseError      the database cannot be reached or opened (exit 5)
     ├── NotifyError            a digest could not be mailed (SMTP)
+    ├── DeskError              the editor desk refused a request
+    │   ├── ReportError        a reader's report is malformed, too long or spam
+    │   ├── AuthError          no such account, a wrong password or role
+    │   └── RateLimitedError   too many reports or logins from one address
     └── SourceError            one source failed this check (never a change)
         ├── FetchError         the response could not be obtained
         │   ├── NetworkError   DNS, refused, reset, TLS
@@ -175,6 +179,28 @@ class NotifyError(WatcherError):
     """A digest could not be mailed: the SMTP server refused or was unreachable."""
 
     exit_code = EXIT_ALL_FAILED
+
+
+class DeskError(WatcherError):
+    """The editor desk (``watcher serve``, ``watcher reports``, ``watcher users``) refused."""
+
+    exit_code = EXIT_USAGE
+
+
+class ReportError(DeskError):
+    """A reader's report cannot be taken: malformed, empty, too long or caught as spam."""
+
+
+class AuthError(DeskError):
+    """No such account, a wrong password, or a role that may not do this."""
+
+
+class RateLimitedError(DeskError):
+    """Too many reports or login attempts from one address; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
 
 
 class SourceError(WatcherError):

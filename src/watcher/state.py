@@ -197,12 +197,63 @@ class Pin:
     entry: ReviewEntry
 
 
+@dataclass(frozen=True)
+class AcceptedReport:
+    """A reader's report an editor accepted: the guide needs review until signed off.
+
+    Committed under ``snapshots/_reports/`` so ``watcher ci`` sees it offline;
+    it holds no personal data (the reader's contact stays in the database).
+    It is resolved by the first sign-off (not a dismissal) at or after
+    ``accepted_at`` that pins its ``source`` (any sign-off when none is named).
+    """
+
+    ref: str
+    summary: str
+    accepted_at: datetime
+    accepted_by: str
+    source: str | None = None
+    claim: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accepted_at": self.accepted_at.isoformat(timespec="seconds"),
+            "accepted_by": self.accepted_by,
+            "claim": self.claim,
+            "ref": self.ref,
+            "source": self.source,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AcceptedReport:
+        return cls(
+            ref=data["ref"],
+            summary=data["summary"],
+            accepted_at=datetime.fromisoformat(data["accepted_at"]),
+            accepted_by=data["accepted_by"],
+            source=data.get("source"),
+            claim=data.get("claim"),
+        )
+
+    def resolved_by(self, entry: ReviewEntry) -> bool:
+        """This sign-off settles the report."""
+        if entry.kind != REVIEW or entry.at < self.accepted_at.replace(microsecond=0):
+            return False
+        return self.source is None or self.source in entry.sources
+
+
 @dataclass
 class GuideReviews:
-    """The sign-off history of one guide."""
+    """The sign-off history of one guide, and the reader reports accepted about it."""
 
     guide: str
     entries: list[ReviewEntry] = field(default_factory=list)
+    reports: list[AcceptedReport] = field(default_factory=list)
+
+    @property
+    def open_reports(self) -> tuple[AcceptedReport, ...]:
+        """Accepted reports no later sign-off has settled: the guide needs review."""
+        return tuple(r for r in self.reports if not any(r.resolved_by(e) for e in self.entries))
 
     def pins(self) -> dict[str, Pin]:
         """Latest pinned hash per source."""

@@ -1,8 +1,9 @@
 """The ``watcher`` command line: parse -> call the library -> render.
 
 Commands live in modules by the user they serve: ``runs`` (check, demo),
-``daemon`` (run), ``inspect`` (status, diff, history, validate), ``gate`` (review, ci) and
-``audit`` (audit) and ``admin`` (rename-source, reindex). Only the CLI prints or exits.
+``daemon`` (run), ``inspect`` (status, diff, history, validate), ``gate`` (review, ci),
+``audit`` (audit), ``admin`` (rename-source, reindex) and ``desk`` (serve, reports,
+users). Only the CLI prints or exits.
 
 Exit codes, the same for every command:
 
@@ -26,12 +27,12 @@ from pathlib import Path
 
 import click
 
-from watcher.cli import admin, audit, daemon, gate, inspect, report, runs
+from watcher.cli import admin, audit, daemon, desk, gate, inspect, report, runs
 from watcher.cli.common import cli
 from watcher.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WatcherError
 from watcher.redact import redact
 
-for _module in (runs, daemon, inspect, gate, audit, report, admin):
+for _module in (runs, daemon, inspect, gate, audit, report, admin, desk):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

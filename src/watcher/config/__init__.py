@@ -5,7 +5,7 @@
 - :mod:`~watcher.config.settings`: the settings table, the only place a
   default is written;
 - :mod:`~watcher.config.sections`: ``defaults:``, ``hosts:``, ``notify:``,
-  ``reports:``;
+  ``reports:``, ``desk:``;
 - :mod:`~watcher.config.entries`: ``sources:`` and ``guides:``;
 - :mod:`~watcher.config.model`: the records every other stage reads.
 
@@ -34,7 +34,13 @@ from pathlib import Path
 from watcher.config.entries import entry_ids, guides_list, page_policy, sources_list
 from watcher.config.model import Config, ConfigWarning, Guide, GuideSource, Source
 from watcher.config.nodes import At, as_map, attempt, compose, noted, one_pass
-from watcher.config.sections import defaults_section, hosts_section, notify_section, reports_section
+from watcher.config.sections import (
+    defaults_section,
+    desk_section,
+    hosts_section,
+    notify_section,
+    reports_section,
+)
 from watcher.config.settings import SETTINGS, make_source
 from watcher.config.values import parse_duration, parse_size
 from watcher.config.warnings import config_warnings
@@ -54,7 +60,7 @@ __all__ = [
     "parse_size",
 ]
 
-_TOP_LEVEL = ("defaults", "hosts", "sources", "guides", "notify", "reports")
+_TOP_LEVEL = ("defaults", "hosts", "sources", "guides", "notify", "reports", "desk")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -81,9 +87,10 @@ def _read(path: Path) -> Config | None:
     if notify is None and top.get("notify") is not None:
         return None  # its problem is noted; the reports' e-mail check would only repeat it
     reports = attempt(lambda: reports_section(top.get("reports"), path.resolve().parent, notify))
-    if noted() or defaults is None or reports is None:
+    desk = attempt(lambda: desk_section(top.get("desk")))
+    if noted() or defaults is None or reports is None or desk is None:
         return None
-    config = Config(path.resolve(), defaults, sources, guides, notify, reports, hosts=hosts)
+    config = Config(path.resolve(), defaults, sources, guides, notify, reports, desk, hosts=hosts)
     return replace(config, warnings=config_warnings(top, config))
 
 

@@ -27,7 +27,7 @@ from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.schedule import Cadence
 from watcher.text.rules import TextRules
 
-ALERT_EVENTS = ("needs-review", "broken", "claim-missing", "recovered")
+ALERT_EVENTS = ("needs-review", "broken", "claim-missing", "recovered", "reader-report")
 """Every kind of immediate notification, in the words of ``notify: webhooks: events``."""
 
 
@@ -188,6 +188,20 @@ class ConfigWarning:
 
 
 @dataclass(frozen=True)
+class DeskSettings:
+    """The ``desk:`` section: the editor desk (``watcher serve``), every value resolved."""
+
+    origins: tuple[str, ...]
+    contact_retention: timedelta
+    max_report: int
+    reports_per_hour: int
+    login_attempts: int
+    session: timedelta
+    lock_wait: timedelta
+    url: str | None
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded, validated sources.yaml."""
 
@@ -197,6 +211,8 @@ class Config:
     guides: tuple[Guide, ...]
     notify: Notify | None = None
     reports: ReportSettings = field(default_factory=ReportSettings)
+    desk: DeskSettings | None = None
+    """None in records built by hand; the loader always fills it."""
     warnings: tuple[ConfigWarning, ...] = ()
     hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """The ``hosts:`` section as read: host name -> its settings (for pages that are

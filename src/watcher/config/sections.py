@@ -1,4 +1,7 @@
-"""The sections around the sources: ``defaults:``, ``hosts:``, ``notify:``, ``reports:``."""
+"""The sections around the sources.
+
+``defaults:``, ``hosts:``, ``notify:``, ``reports:`` and ``desk:``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from watcher.config import settings
-from watcher.config.model import Defaults, Notify, ReportJob, ReportSettings, SmtpSettings, Webhook
+from watcher.config.model import (
+    Defaults,
+    DeskSettings,
+    Notify,
+    ReportJob,
+    ReportSettings,
+    SmtpSettings,
+    Webhook,
+)
 from watcher.config.nodes import At, as_list, as_map, each, note, noted, read_fields
 from watcher.config.values import (
     SMTP_PORTS,
@@ -37,6 +48,15 @@ def defaults_section(at: At | None) -> Defaults:
     mapping = as_map(at, settings.DEFAULTS_KEYS)
     readers = {name: settings.BY_NAME[name].read for name in settings.DEFAULTS_KEYS}
     return settings.make_defaults(read_fields(mapping, readers))
+
+
+def desk_section(at: At | None) -> DeskSettings:
+    """``desk:``: the editor desk's settings, over the table's defaults."""
+    if at is None or at.kind == "null":
+        return settings.make_desk({})
+    mapping = as_map(at, settings.DESK_KEYS)
+    readers = {name: settings.BY_NAME[name].read for name in settings.DESK_KEYS}
+    return settings.make_desk(read_fields(mapping, readers))
 
 
 HostSettings = Mapping[str, Mapping[str, Any]]

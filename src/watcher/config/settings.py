@@ -6,7 +6,8 @@ it, grouping a source's settings by the stage that reads them (``fetch``,
 ``text``, ``signal``, ``cadence``). A setting's *scope* says where it may be
 given: ``run`` only under ``defaults:`` (it is not per source), ``inherited``
 under ``defaults:`` and per source (and under ``hosts:`` when ``host``),
-``source`` per source only.
+``source`` per source only; ``desk`` only under ``desk:`` (the editor desk,
+``watcher serve``), ``guide`` per guide.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ from typing import Any, Literal
 from watcher import __version__
 from watcher.changes.rules import SignalRules
 from watcher.config import values as v
-from watcher.config.model import Defaults, Source
+from watcher.config.model import Defaults, DeskSettings, Source
 from watcher.config.nodes import At
 from watcher.fetch.policy import FetchPolicy
 from watcher.schedule import Cadence
 from watcher.text.rules import TextRules
 
-Group = Literal["fetch", "text", "signal", "cadence", "run", "about", "guide"]
-Scope = Literal["run", "inherited", "source", "guide"]
+Group = Literal["fetch", "text", "signal", "cadence", "run", "about", "guide", "desk"]
+Scope = Literal["run", "inherited", "source", "guide", "desk"]
 
 DEFAULT_USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-monitor/watcher)"
 
@@ -188,6 +189,57 @@ SETTINGS: tuple[Setting, ...] = (
         "guide",
         "guide",
     ),
+    # -- desk: the editor desk (`watcher serve`), under desk: only
+    _s(
+        "origins",
+        (),
+        v.read_origins,
+        "guide sites allowed to send reports from a browser (CORS) [default: the guides' url]",
+        "desk",
+        "desk",
+    ),
+    _s(
+        "contact_retention",
+        timedelta(days=90),
+        v.read_duration,
+        "readers' contact e-mails are erased this long after their report",
+        "desk",
+        "desk",
+    ),
+    _s(
+        "max_report",
+        4000,
+        v.read_positive_int,
+        "longest report text, in characters",
+        "desk",
+        "desk",
+    ),
+    _s(
+        "reports_per_hour",
+        5,
+        v.read_positive_int,
+        "reports taken from one address an hour",
+        "desk",
+        "desk",
+    ),
+    _s(
+        "login_attempts",
+        5,
+        v.read_positive_int,
+        "failed logins per address and account in 15 minutes",
+        "desk",
+        "desk",
+    ),
+    _s("session", timedelta(hours=12), v.read_duration, "how long a login lasts", "desk", "desk"),
+    _s(
+        "lock_wait",
+        timedelta(seconds=5),
+        v.read_pause,
+        "how long a desk action waits for a running check before 'busy'",
+        "desk",
+        "desk",
+    ),
+    _s("url", None, v.read_url, "the desk's public address, for links in alerts", "desk", "desk"),
 )
 
 BY_NAME: Mapping[str, Setting] = MappingProxyType({s.name: s for s in SETTINGS})
@@ -195,6 +247,7 @@ DEFAULTS_KEYS = tuple(s.name for s in SETTINGS if s.scope in ("run", "inherited"
 INHERITED = tuple(s.name for s in SETTINGS if s.scope == "inherited")
 PER_SOURCE = tuple(s.name for s in SETTINGS if s.scope in ("inherited", "source"))
 HOST_KEYS = tuple(s.name for s in SETTINGS if s.host)
+DESK_KEYS = tuple(s.name for s in SETTINGS if s.scope == "desk")
 
 
 def default(name: str) -> Any:
@@ -205,6 +258,11 @@ def default(name: str) -> Any:
 def make_defaults(values: Mapping[str, Any]) -> Defaults:
     """The ``defaults:`` section: ``values`` over the table's defaults."""
     return Defaults(**{name: values.get(name, default(name)) for name in DEFAULTS_KEYS})
+
+
+def make_desk(values: Mapping[str, Any]) -> DeskSettings:
+    """The ``desk:`` section: ``values`` over the table's defaults."""
+    return DeskSettings(**{name: values.get(name, default(name)) for name in DESK_KEYS})
 
 
 def make_source(id: str, url: str, title: str, *, line: int = 0, **values: Any) -> Source:

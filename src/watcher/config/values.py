@@ -184,6 +184,20 @@ def read_url(at: At) -> str:
     return url
 
 
+def read_origins(at: At) -> tuple[str, ...]:
+    """``https://guides.example.org`` (or a list): web origins, without a path."""
+    origins = []
+    for item, text in read_strings(at):
+        url = read_url(item)
+        parts = urlsplit(url)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise item.error(
+                f"an origin has no path: {text!r}", hint=f"use {parts.scheme}://{parts.netloc}"
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(origins)
+
+
 def read_strings(at: At) -> list[tuple[At, str]]:
     """One string or a list of strings, each with its own location."""
     if isinstance(at.node, yaml.SequenceNode):

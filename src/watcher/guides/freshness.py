@@ -6,7 +6,9 @@ first baseline ("baseline, not yet reviewed by an editor"). Each guide
 gets one state, the most severe that applies:
 
 1. **broken**: a cited source failed ``fail_after`` checks in a row;
-2. **needs review**: a cited source's content differs from its pin;
+2. **needs review**: a cited source's content differs from its pin, or
+   an editor accepted a reader's report about the guide that no sign-off
+   has settled yet (``snapshots/_reports/``);
 3. **unverified**: a cited source had no successful check for ``max_age``;
 4. **overdue**: ``review_every`` elapsed since the guide's last sign-off;
 5. **fresh**: none of the above.
@@ -37,7 +39,7 @@ from watcher.changes.assessment import Assessment, assess_versions, rank
 from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
 from watcher.results import Severity
-from watcher.state import DISMISS, GuideReviews, Pin, SourceState
+from watcher.state import DISMISS, AcceptedReport, GuideReviews, Pin, SourceState
 
 
 class GuideState(StrEnum):
@@ -68,6 +70,8 @@ AUDIT = GuideState.AUDIT
 SEVERITY = (BROKEN, NEEDS_REVIEW, UNVERIFIED, OVERDUE, FRESH)
 CLAIMS = "claims"
 """``Reason.kind`` of a claim modified or missing (its state is needs review)."""
+READER_REPORT = "reader-report"
+"""``Reason.kind`` of an accepted reader report not yet settled by a sign-off."""
 
 
 class VersionReader(Protocol):
@@ -171,6 +175,11 @@ class GuideVerdict:
         """Claims of the guide modified or missing in their source."""
         return tuple(r for r in self.reasons if r.kind == CLAIMS)
 
+    @property
+    def reader_reports(self) -> tuple[Reason, ...]:
+        """Accepted reader reports no sign-off has settled yet."""
+        return tuple(r for r in self.reasons if r.kind == READER_REPORT)
+
     def has(self, state: GuideState) -> bool:
         """True if any reason of this kind applies (not only the overall state)."""
         if state == UNREVIEWED:
@@ -233,7 +242,11 @@ def guide_verdict(
             for v in verdicts
         )
     signoff = reviews.last_signoff or _first_baseline(verdicts)
-    reasons = _source_reasons(guide, verdicts, states) + _guide_reasons(guide, signoff, now)
+    reasons = (
+        _source_reasons(guide, verdicts, states)
+        + tuple(_report_reason(guide, report) for report in reviews.open_reports)
+        + _guide_reasons(guide, signoff, now)
+    )
     state = next((s for s in SEVERITY if any(r.state == s for r in reasons)), FRESH)
     return GuideVerdict(guide.id, state, verdicts, reasons, reviews.last_signoff)
 
@@ -346,6 +359,20 @@ def _claims_reason(guide: Guide, verdict: SourceVerdict) -> Reason | None:
             f"or the guide"
         )
     return Reason(NEEDS_REVIEW, verdict.source, text, action, Severity.MAJOR, CLAIMS)
+
+
+def _report_reason(guide: Guide, report: AcceptedReport) -> Reason:
+    """An accepted reader report: needs review until a sign-off settles it."""
+    about = f" about {report.source}" if report.source else ""
+    text = (
+        f"reader report {report.ref}{about}, accepted by {report.accepted_by} "
+        f"{_at(report.accepted_at)}: «{report.summary}»"
+    )
+    action = (
+        f"`watcher reports show {report.ref}`, check the guide, then "
+        f"`watcher review {guide.id} --by NAME --note TEXT`"
+    )
+    return Reason(NEEDS_REVIEW, report.source, text, action, kind=READER_REPORT)
 
 
 def _pin_words(verdict: SourceVerdict) -> str:

@@ -11,6 +11,10 @@ alert-worthy conditions that hold now, each with a stable key:
 - ``claim-missing``: a claim a guide quotes is modified or missing in its
   source's current text, keyed by guide, source and current hash, for the
   guide's owner;
+- ``reader-report``: a reader reported the guide as outdated and nobody
+  triaged it yet (read from the database), keyed by guide and the report's
+  reference, for the guide's owner; the reader's text is quoted inert, their
+  contact never leaves the database;
 - later kinds: add a finder to :data:`FINDERS`.
 
 **Recording**: ``snapshots/_alerts.json`` (committed with the snapshots,
@@ -40,12 +44,15 @@ from typing import Any
 from watcher.config.model import Config, Notify
 from watcher.errors import StoreError, WatcherError
 from watcher.guides.freshness import GuideVerdict, all_verdicts
+from watcher.guides.reports import OPEN_STATUSES, summary
 from watcher.notify import mail as notify
 from watcher.notify import webhooks
 from watcher.project import Project
 from watcher.redact import redact_url
+from watcher.report.render import md_code
 from watcher.state import SourceState
-from watcher.store import read_json, write_json
+from watcher.store import DeskStore, read_json, write_json
+from watcher.store.desk import ReaderReport
 
 RECORD_FILE = "_alerts.json"
 RECORD_SCHEMA = "watcher.alerts/1"
@@ -54,6 +61,7 @@ GIVE_UP_AFTER = timedelta(days=1)
 NEEDS_REVIEW = "needs-review"
 BROKEN = "broken"
 CLAIM_MISSING = "claim-missing"
+READER_REPORT = "reader-report"
 RECOVERED = "recovered"
 EDITORS = "editors"
 MAINTAINERS = "maintainers"
@@ -81,6 +89,7 @@ class Situation:
     states: Mapping[str, SourceState]
     verdicts: tuple[GuideVerdict, ...]
     now: datetime
+    reports: tuple[ReaderReport, ...] = ()
 
 
 Finder = Callable[[Situation], Iterable[Alert]]
@@ -161,7 +170,29 @@ def claim_missing(situation: Situation) -> Iterable[Alert]:
             )
 
 
-FINDERS: list[Finder] = [needs_review, claim_missing, broken]
+def reader_report(situation: Situation) -> Iterable[Alert]:
+    """A reader's report about a guide, waiting for triage."""
+    desk = situation.config.desk.url if situation.config.desk else None
+    for report in situation.reports:
+        guide = situation.config.guide(report.guide)
+        where = f"{desk.rstrip('/')}/reports/{report.ref}" if desk else "the editor desk"
+        yield Alert(
+            key=f"{READER_REPORT}/{guide.id}/{report.ref}",
+            event=READER_REPORT,
+            audience=EDITORS,
+            source="",
+            guide=guide.id,
+            subject=f"[watcher] reader report {report.ref}: {guide.title}",
+            text=(
+                f"A reader reported guide {guide.title!r} ({guide.id}) as outdated "
+                f"(report {report.ref}).\nWhat looks wrong: {md_code(summary(report.text, 500))}"
+                f"\nTriage it in {where}, or `watcher reports show {report.ref}`."
+            ),
+            data={"ref": report.ref, "url": guide.url},
+        )
+
+
+FINDERS: list[Finder] = [needs_review, claim_missing, broken, reader_report]
 """Every kind of condition."""
 
 
@@ -311,7 +342,17 @@ def _situation(project: Project, now: datetime) -> Situation:
     reviews = project.all_reviews()
     # With the store, changes and claims are assessed (claim-missing needs them).
     verdicts = tuple(all_verdicts(project.config, states, reviews, now, project.store))
-    return Situation(project.config, states, verdicts, now)
+    return Situation(project.config, states, verdicts, now, _new_reports(project))
+
+
+def _new_reports(project: Project) -> tuple[ReaderReport, ...]:
+    """Reports waiting for triage, about guides still configured (none without a database)."""
+    guides = {g.id for g in project.config.guides}
+    try:
+        found = DeskStore(project.journal).reports(OPEN_STATUSES)
+    except StoreError:
+        return ()
+    return tuple(r for r in found if r.guide in guides)
 
 
 def _deliver(

@@ -27,11 +27,18 @@ TIMEOUT = 10.0
 
 def body(webhook: Webhook, text: str, data: Mapping[str, object]) -> dict[str, object]:
     """The JSON body of one alert for this webhook's template."""
-    if webhook.template in ("slack", "mattermost"):
+    if webhook.template == "slack":
+        return {"text": slack_escape(text)}
+    if webhook.template == "mattermost":
         return {"text": text}
     if webhook.template == "telegram":
         return {"chat_id": webhook.chat_id, "text": text, "disable_web_page_preview": True}
     return {"schema": ALERT_SCHEMA, "text": text, **data}
+
+
+def slack_escape(text: str) -> str:
+    """Slack's required escaping: no ``<url|link>``, ``<!channel>`` or ``<@user>`` from text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def send(webhook: Webhook, text: str, data: Mapping[str, object], *, user_agent: str) -> None:

@@ -20,6 +20,9 @@ Sections, in the order every format shows them:
    change on :data:`TEMPLATE_MIN_SOURCES` or more sources of one host (a
    banner, a footer) is one "site template changed" item instead of N;
 3. ``signoffs``: reviews and dismissals recorded during the period;
+   ``reports``: readers' reports waiting for triage, and accepted ones no
+   sign-off has settled yet (their guides need review, with the report as
+   a reason in ``attention``);
 4. ``health``: failing, broken, moved and never-checked sources (for
    maintainers, apart from content); ``audit``: the published guides whose
    last ``watcher audit`` found links not watched, sources not cited, dead
@@ -75,6 +78,7 @@ from watcher.report.model import (
     TemplateItem,
     day,
 )
+from watcher.report.readers import held_reports, reader_reports, with_reports
 from watcher.results import Severity
 from watcher.state import GuideReviews, SourceState
 
@@ -109,7 +113,7 @@ def build_digest(
     signoffs = _signoffs(history.reviews, since, until)
     health = _health(history, since, until)
     quiet = _quiet(history, every, health)
-    attention = _attention(config, history.states, verdicts, infos)
+    attention = _attention(config, history, verdicts, infos)
     fresh = tuple(sorted((i for i in infos.values() if i.state == FRESH), key=lambda i: i.id))
     counts = _counts(verdicts.values(), config, sections, signoffs, health, quiet)
     counts = replace(
@@ -133,6 +137,7 @@ def build_digest(
         templates=templates,
         min_severity=min_severity,
         audit=_audit(history, infos),
+        reports=held_reports(history),
     )
 
 
@@ -205,15 +210,16 @@ def _guide_info(guide: Guide, verdict: GuideVerdict) -> GuideInfo:
 
 def _attention(
     config: Config,
-    states: Mapping[str, SourceState],
+    history: History,
     verdicts: Mapping[str, GuideVerdict],
     infos: Mapping[str, GuideInfo],
 ) -> tuple[Attention, ...]:
     items = [
-        _attention_item(config, states, verdicts[g.id], infos[g.id])
+        _attention_item(config, history.states, verdicts[g.id], infos[g.id])
         for g in config.guides
         if verdicts[g.id].state != FRESH
     ]
+    items = [with_reports(item, history.reviews.get(item.guide.id)) for item in items]
     return tuple(sorted(items, key=_urgency))
 
 
@@ -430,7 +436,8 @@ def load_history(project: Project, *, journal: bool = True) -> History:
         except StoreError:
             attempts = {}  # fetch detail is optional: the digest stands on snapshots/
     states, reviews, audits = project.states(), project.all_reviews(), project.audits()
-    return History(project.config, states, reviews, project.store, attempts, audits)
+    reports = reader_reports(project) if journal and _journal_exists(project.db_url) else ()
+    return History(project.config, states, reviews, project.store, attempts, audits, reports)
 
 
 FETCH_DETAIL = 20

@@ -262,6 +262,24 @@ class QuietItem:
 
 
 @dataclass(frozen=True)
+class ReaderReportItem:
+    """A reader's report as the digest shows it: hostile text, escaped wherever shown.
+
+    ``status`` is ``new`` (waiting for triage) or ``accepted`` (the guide needs
+    review until signed off). Never the reader's contact.
+    """
+
+    ref: str
+    guide: str
+    guide_title: str
+    status: str
+    received: datetime
+    text: str
+    page: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
 class Counts:
     """Footer numbers."""
 
@@ -306,6 +324,7 @@ class Digest:
     templates: tuple[TemplateItem, ...] = ()
     min_severity: Severity | None = None
     audit: tuple[AuditItem, ...] = ()
+    reports: tuple[ReaderReportItem, ...] = ()
 
     @property
     def needs_attention(self) -> bool:
@@ -337,6 +356,7 @@ class Digest:
             ),
             signoffs=tuple(s for s in self.signoffs if s.guide in wanted),
             audit=tuple(a for a in self.audit if a.guide.id in wanted),
+            reports=tuple(r for r in self.reports if r.guide in wanted),
             health=(),
             quiet=tuple(q for q in self.quiet if wanted.intersection(q.guides)),
         )
@@ -363,7 +383,9 @@ class Digest:
 
     def health_only(self) -> Digest:
         """The digest for maintainers: source health and coverage only."""
-        return replace(self, attention=(), fresh_guides=(), guides=(), templates=(), signoffs=())
+        return replace(
+            self, attention=(), fresh_guides=(), guides=(), templates=(), signoffs=(), reports=()
+        )
 
 
 @dataclass(frozen=True)
@@ -376,6 +398,8 @@ class History:
     versions: VersionReader
     attempts: Mapping[str, Sequence[Attempt]] = field(default_factory=dict)
     audits: Mapping[str, GuideAudit] = field(default_factory=dict)
+    reports: Sequence[ReaderReportItem] = ()
+    """Readers' reports from the journal: new ones and accepted ones (optional detail)."""
 
     def state(self, source_id: str) -> SourceState:
         """The committed state of a source (empty if it was never checked)."""

@@ -62,13 +62,19 @@ PROBLEM_LABELS = {
 }
 
 
-def environment(user_templates: Path | None = None, *, plain: bool = False) -> Environment:
+def environment(
+    user_templates: Path | None = None, packages: Sequence[str] = (), *, plain: bool = False
+) -> Environment:
     """The jinja2 environment: user templates over the packaged ones.
 
-    ``plain``: the Markdown filters write text as it is (a mail's plain part).
+    ``packages`` adds the ``templates/`` folder of other watcher packages (the
+    editor desk's pages), below these, so their pages can import the digest's
+    macros and extend its layout. ``plain``: the Markdown filters write text
+    as it is (a mail's plain part).
     """
     package = PackageLoader("watcher.report", "templates")
     loaders: list[Any] = [PrefixLoader({"default": package}), package]
+    loaders += [PackageLoader(name, "templates") for name in packages]
     if user_templates is not None:
         loaders.insert(0, FileSystemLoader(str(user_templates)))
     env = Environment(
@@ -100,9 +106,9 @@ def environment(user_templates: Path | None = None, *, plain: bool = False) -> E
 class Renderer:
     """Renders one digest in every text format."""
 
-    def __init__(self, user_templates: Path | None = None) -> None:
-        self.env = environment(user_templates)
-        self.plain_env = environment(user_templates, plain=True)
+    def __init__(self, user_templates: Path | None = None, packages: Sequence[str] = ()) -> None:
+        self.env = environment(user_templates, packages)
+        self.plain_env = environment(user_templates, packages, plain=True)
 
     def render(self, name: str, *, plain: bool = False, **context: Any) -> str:
         env = self.plain_env if plain else self.env
@@ -115,6 +121,11 @@ class Renderer:
                 f"cannot render template {name}{where}: {exc}",
                 hint="check the templates directory named in reports: templates:",
             ) from None
+
+    def style(self) -> str:
+        """The packaged digest page's stylesheet, for pages that share its look (the desk)."""
+        template = self.env.get_template("default/digest.html")
+        return "".join(template.blocks["style"](template.new_context({})))
 
     def html(self, digest: Digest, audience: str = "all") -> str:
         """The self-contained HTML page (also the e-mail body)."""

@@ -44,7 +44,8 @@ One folder per source id:
 - `raw/<hash>.<ext>.zst`: the raw response body (zstd) that produced it:
   the evidence of what an editor verified.
 
-`_reviews/<guide>.json` holds the editors' sign-offs (`watcher review`), and
+`_reviews/<guide>.json` holds the editors' sign-offs (`watcher review`),
+`_reports/<guide>.json` the reader reports accepted (no personal data), and
 `_guides/<guide>/` each published guide page as `watcher audit` last read it.
 
 Files are written atomically by `watcher check`; do not edit them by hand.

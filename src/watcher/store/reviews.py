@@ -16,23 +16,32 @@ from pathlib import Path
 
 from watcher.state import GuideReviews, ReviewEntry
 from watcher.store.files import read_json, write_json
+from watcher.store.reports import AcceptedReportStore
 
 REVIEWS_DIR = "_reviews"
+
+
 class ReviewStore:
-    """Reads and appends ``snapshots/_reviews/*.json``."""
+    """Reads and appends ``snapshots/_reviews/*.json``.
+
+    A guide's history is loaded with the reader reports accepted about it
+    (``snapshots/_reports/``): a sign-off is what settles them.
+    """
 
     def __init__(self, snapshots: Path) -> None:
         self.root = snapshots / REVIEWS_DIR
+        self.accepted = AcceptedReportStore(snapshots)
 
     def path(self, guide_id: str) -> Path:
         return self.root / f"{guide_id}.json"
 
     def load(self, guide_id: str) -> GuideReviews:
         data = read_json(self.path(guide_id))
+        reports = self.accepted.load(guide_id)
         if data is None:
-            return GuideReviews(guide=guide_id)
+            return GuideReviews(guide=guide_id, reports=reports)
         entries = [ReviewEntry.from_json(item) for item in data.get("entries", [])]
-        return GuideReviews(guide=guide_id, entries=entries)
+        return GuideReviews(guide=guide_id, entries=entries, reports=reports)
 
     def append(self, guide_id: str, entry: ReviewEntry) -> GuideReviews:
         reviews = self.load(guide_id)
@@ -45,11 +54,12 @@ class ReviewStore:
 
     def rename_source(self, old: str, new: str) -> None:
         """Follow a source rename in every guide's history."""
+        self.accepted.rename_source(old, new)
         for path in sorted(self.root.glob("*.json")):
             reviews = self.load(path.stem)
             renamed = [_renamed(entry, old, new) for entry in reviews.entries]
             if renamed != reviews.entries:
-                self.save(GuideReviews(reviews.guide, renamed))
+                self.save(GuideReviews(reviews.guide, renamed, reviews.reports))
 
 
 def _renamed(entry: ReviewEntry, old: str, new: str) -> ReviewEntry:
