@@ -292,6 +292,9 @@ class QualityError(SourceError):
     Its ``kind`` is set per instance from the quality gate's verdict.
     """
 
+    shrunk_text: str | None = None
+    """For ``shrunk``: the text that was judged too small (a change if it holds)."""
+
     def __init__(
         self, kind: ErrorKind, message: str, *, url: str | None = None, status: int | None = None
     ) -> None:

@@ -60,6 +60,15 @@ class Rebase:
 
 
 @dataclass
+class Shrink:
+    """A text far smaller than the current version, waiting to hold before it is a change."""
+
+    hash: str
+    count: int
+    since: datetime
+
+
+@dataclass
 class SourceState:
     """The committed state of one source."""
 
@@ -77,6 +86,11 @@ class SourceState:
     moved_to: str | None = None
     versions: list[Version] = field(default_factory=list)
     rebases: list[Rebase] = field(default_factory=list)
+    shrink: Shrink | None = None
+    churn: dict[str, list[datetime]] = field(default_factory=dict)
+    """Line shape -> when a small change touched it lately (volatility from history)."""
+    volatile: list[str] = field(default_factory=list)
+    """Line shapes that changed on several recent fetches while the rest stayed put."""
     unreported: list[str] = field(default_factory=list)
     """Hashes of changes stored by a check that never got to report them (interrupted):
     the next check reports them. Left out of the file when empty."""
@@ -105,9 +119,10 @@ class SourceState:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        for key in _OMITTED_WHEN_EMPTY:
+            if not data[key]:
+                del data[key]  # files of sources that never needed them stay as they were
         data["schema"] = STATE_SCHEMA
-        if not data["unreported"]:
-            del data["unreported"]
         for version in data["versions"]:
             if not version["reverted"]:
                 del version["reverted"]
@@ -123,10 +138,18 @@ class SourceState:
         data["last_check"] = _check_outcome(check) if check else None
         for key in ("last_success", "last_change", "failing_since"):
             data[key] = _time(data.get(key))
+        shrink = data.get("shrink")
+        data["shrink"] = Shrink(**_decode(shrink)) if shrink else None
+        data["churn"] = {
+            shape: [t for t in map(_time, times) if t is not None]
+            for shape, times in (data.get("churn") or {}).items()
+        }
+        data["volatile"] = list(data.get("volatile") or [])
         return cls(**data)
 
 
-_TIME_KEYS = frozenset({"at", "seen"})
+_OMITTED_WHEN_EMPTY = ("shrink", "churn", "volatile", "unreported")
+_TIME_KEYS = frozenset({"at", "seen", "since"})
 
 
 def _check_outcome(data: dict[str, Any]) -> CheckOutcome:

@@ -16,9 +16,11 @@ Structure = Literal["law"]
 
 @dataclass(frozen=True)
 class SignalRules:
-    """``minor``, ``structure``, ``confirm`` and ``confirm_delay`` of one source."""
+    """What counts as a change for one source, and what must hold before it is recorded."""
 
     minor: tuple[re.Pattern[str], ...]
     structure: Structure | None
     confirm: int
     confirm_delay: timedelta
+    recheck_delay: timedelta
+    confirm_shrink: int

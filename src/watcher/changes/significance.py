@@ -47,6 +47,10 @@ MAJOR_SHARE = 0.2
 """Share of the old text's words changed that makes a change major."""
 MAJOR_RUN = 30
 """Changed words in one run (a paragraph added or removed) that make a change major."""
+LOST_SHARE = 0.5
+"""A page that lost this share of its words says so first: "the page lost 70% of its text"."""
+REPLACED_SHARE = 0.8
+"""A page whose words were this much removed and replaced holds a different document now."""
 
 _FACT_NAMES = {
     "law": "law reference",
@@ -342,11 +346,17 @@ def _scale(old: str, changes: Sequence[_Change], verdict: _Verdict) -> Severity:
         verdict.minor.append("only punctuation, letter case or spacing changed")
         return Severity.COSMETIC
     removed, added, run = _counts(changes)
-    share = max(removed, added) / max(len(_words(old)), 1)
+    old_words = max(len(_words(old)), 1)
+    share = max(removed, added) / old_words
     words = max(removed, added)
     verdict.minor.append(
         f"{words} word{'s' if words != 1 else ''} changed ({share:.0%} of the text)"
     )
+    lost = (removed - added) / old_words
+    if lost >= LOST_SHARE:
+        verdict.major.insert(0, f"the page lost {lost:.0%} of its text")
+    elif removed / old_words >= REPLACED_SHARE and added >= removed * REPLACED_SHARE:
+        verdict.major.insert(0, "the page now holds a different text (most of it replaced)")
     if run >= MAJOR_RUN:
         verdict.major.append(f"large change: {run} changed words in one run")
     elif share >= MAJOR_SHARE:

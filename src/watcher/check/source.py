@@ -24,8 +24,9 @@ from dataclasses import dataclass, field, replace
 from watcher.check import signal
 from watcher.check.rebase import rebase
 from watcher.check.record import Record
+from watcher.check.settle import Settle, Settled
 from watcher.config.model import Source
-from watcher.errors import HTTPStatusError, SourceError
+from watcher.errors import HTTPStatusError, QualityError, SourceError
 from watcher.fetch.client import Fetcher, Validators
 from watcher.project import Project
 from watcher.results import Clock, Fetched, SourceResult
@@ -54,10 +55,12 @@ class SourceCheck:
         record = Record(self.project, self.source, self.state, self.rebase())
         try:
             fetched = await self.fetch()
-            rendered = await self.render(fetched)
+            settled = await self.settle(fetched)
         except SourceError as exc:
             return record.failure(exc, self.clock())
-        unconfirmed = rendered is not None and not await self.confirmed(rendered)
+        rendered, unconfirmed = settled.rendered, settled.unconfirmed
+        if rendered is not None and not await self.confirmed(rendered):
+            unconfirmed, rendered = True, None
         if unconfirmed:
             # Forget the validators too: a 304 must not stand for a text never stored.
             fetched, rendered = replace(fetched, etag=None, last_modified=None), None
@@ -81,6 +84,25 @@ class SourceCheck:
         if fetched.not_modified:
             return None
         return await self.renderers.render(self.source.text, fetched, self._current_size())
+
+    async def settle(self, fetched: Fetched) -> Settled:
+        """The text to record: a partial page looked at again, a shrink counted until it holds."""
+        settle = Settle(self.source, self.state, self.project.store, self._refetch, self.clock)
+        try:
+            rendered = await self.render(fetched)
+        except QualityError as error:
+            if error.kind != "shrunk":
+                raise
+            return await settle.shrunk(error)
+        self.state.shrink = None
+        if rendered is None:
+            return Settled(None)
+        return await settle.partial(rendered)
+
+    async def _refetch(self) -> Rendered:
+        """The page fetched and rendered again, unconditionally (no validators)."""
+        again = await self.fetcher.fetch(self.source.url, self.source.fetch)
+        return render_fetched(self.source.text, again, self._current_size())
 
     async def confirmed(self, rendered: Rendered) -> bool:
         """With ``confirm: N``, a change must hold for N more fetches, ``confirm_delay`` apart."""

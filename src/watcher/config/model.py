@@ -57,6 +57,8 @@ class Defaults:
     allow_private: bool
     timezone: str
     workers: int | str
+    recheck_delay: timedelta
+    confirm_shrink: int
 
 
 @dataclass(frozen=True)

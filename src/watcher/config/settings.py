@@ -154,6 +154,20 @@ SETTINGS: tuple[Setting, ...] = (
         "signal",
         "source",
     ),
+    _s(
+        "recheck_delay",
+        timedelta(seconds=3),
+        v.read_pause,
+        "wait before fetching again a change that looks like a partial page",
+        "signal",
+    ),
+    _s(
+        "confirm_shrink",
+        2,
+        v.read_count,
+        "later fetches that must show the same much smaller text before it is a change",
+        "signal",
+    ),
     # -- cadence: how often a source is checked, how long it may fail
     _s("interval", timedelta(days=1), v.read_duration, "how often a source is checked", "cadence"),
     _s(

@@ -24,6 +24,7 @@ Problem = Literal[
     "http-error",
     "home-redirect",
     "shrunk",
+    "js-shell",
     "empty",
 ]
 """What the gate found instead of the page (each is an :data:`~watcher.errors.ErrorKind`)."""

@@ -193,7 +193,10 @@ def _check_text(rules: TextRules, text: str, previous_size: int | None, fetched:
         text=text, previous_size=previous_size, min_ratio=rules.min_size_ratio
     )
     if not verdict.ok:
-        raise verdict.error(url=fetched.final_url, status=fetched.status)
+        error = verdict.error(url=fetched.final_url, status=fetched.status)
+        if verdict.kind == "shrunk":
+            error.shrunk_text = text  # kept: the shrink becomes a change once it holds
+        raise error
 
 
 def _normalized(rules: TextRules, text: str, url: str) -> str:

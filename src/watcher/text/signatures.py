@@ -58,8 +58,6 @@ _CHALLENGE_PHRASES = _patterns(
 # <noscript> note under a map): decisive only on a nearly empty page.
 _TINY_PAGE_PHRASES = _patterns(
     r"(подтвердите, )?что вы не робот",
-    r"(please )?(enable|turn on) javascript",
-    r"включите (поддержку )?javascript",
     r"доступ (к сайту )?(запрещ[её]н|ограничен)",
     r"access denied",
     r"request (was )?blocked",
@@ -279,6 +277,35 @@ def _is_home(path: str, query: str) -> bool:
     return not query and bool(_HOME_PATH.fullmatch(path.lower()))
 
 
+_LOADING = _patterns(
+    r"(?:загрузка|загружается|идет загрузка|loading|chargement(?: en cours)?|carregando|cargando"
+    r"|wird geladen)\s*(?:\.{2,}|…|$)",
+    r"^(?:подождите|пожалуйста, подождите|please wait)\W*$",
+    r"(?:enable|turn on) javascript|javascript (?:is )?(?:required|disabled)",
+    r"включите (?:поддержку )?javascript|javascript (?:отключ|выключ)",
+    r"activez (?:le )?javascript|ative o javascript|habilite javascript",
+    r"this (?:app|application|site) (?:requires|needs) javascript",
+)
+_APP_ROOT = re.compile(r"<div\s+id=[\"']?(?:root|app|__next|__nuxt|main-app)[\"']?\s*>\s*</div>")
+
+
+def _js_shell(exchange: Exchange) -> Verdict | None:
+    """A page that only loads itself with JavaScript: "Загрузка...", an empty app root.
+
+    It comes and goes with the site's scripts and says nothing of the page:
+    never a change. Only a complete, nearly empty page counts.
+    """
+    page = exchange.page
+    if page is None or not page.tiny:
+        return None
+    said = _LOADING.search(page.text)
+    if said is not None:
+        return Verdict("js-shell", f"a page that loads itself with JavaScript ({_quote(said)})")
+    if _APP_ROOT.search(page.markup) and "<script" in page.markup:
+        return Verdict("js-shell", "an empty application shell built by JavaScript")
+    return None
+
+
 def _no_text(exchange: Exchange) -> Verdict | None:
     """An HTML page with nothing visible at all (an unrendered app shell)."""
     page = exchange.page
@@ -297,6 +324,7 @@ CHECKS: Final[tuple[Check, ...]] = (
     _status,
     _soft_404,
     _home_redirect,
+    _js_shell,
     _no_text,
 )
 """The checks of :func:`assess_response`, in order; the first verdict wins."""
