@@ -183,3 +183,61 @@ def test_second_writer_exits_4(project_dir: Path) -> None:
     assert result.returncode == 4
     assert "holds the project lock" in result.stderr
     assert "pid" in result.stderr
+
+
+def test_a_run_that_met_a_bug_exits_70_naming_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tempfile
+    from datetime import UTC, datetime
+
+    from watcher.cli.runs import exit_for_internal_errors
+    from watcher.results import FAILED, RunResult, SourceResult
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    bug = SourceResult(
+        "fund",
+        FAILED,
+        now,
+        error_kind="internal",
+        error="internal error: KeyError: 'x'",
+        traceback="Traceback (most recent call last):\nKeyError: 'x'\n",
+    )
+    fine = SourceResult("law", "unchanged", now)  # type: ignore[arg-type]
+    with pytest.raises(SystemExit) as exit_:
+        exit_for_internal_errors(RunResult(now, now, (bug, fine)))
+    assert exit_.value.code == 70
+    assert "fund: internal error: KeyError" in capsys.readouterr().err
+    assert "KeyError: 'x'" in (tmp_path / "watcher-crash.log").read_text(encoding="utf-8")
+    exit_for_internal_errors(RunResult(now, now, (fine,)))  # nothing to say: returns
+
+
+def test_no_asyncio_noise_on_stderr_when_sigchld_is_ignored(tmp_path: Path, site: WebSite) -> None:
+    """A parent that ignores SIGCHLD (some supervisors do) made every render worker end
+    with "Unknown child process pid ..., will report returncode 255" on stderr."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    for name in ("a", "b"):
+        site.routes[f"/{name}"] = page(f"страница {name}")
+    sources = "".join(
+        f"  - {{id: {n}, url: '{site.url}/{n}', title: {n}, ignore: 'x\\\\d+'}}\n" for n in "ab"
+    )
+    write_config(tmp_path, f"defaults: {{workers: 2, retries: 0}}\nsources:\n{sources}")
+    env = {k: v for k, v in os.environ.items() if k != "WATCHER_DB"}
+    result = subprocess.run(
+        [sys.executable, "-m", "watcher", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 baseline" in result.stdout
+    assert result.stderr == ""

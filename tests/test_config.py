@@ -587,11 +587,14 @@ def test_empty_file(tmp_path: Path) -> None:
         load_config(write(tmp_path, "# nothing yet\n"))
 
 
-def test_invalid_utf8(tmp_path: Path) -> None:
+def test_invalid_utf8_is_named_by_line(tmp_path: Path) -> None:
     path = tmp_path / "sources.yaml"
-    path.write_bytes(b"sources:\n  - id: \xff\n")
-    with pytest.raises(ConfigError, match=r"sources\.yaml: invalid YAML"):
+    path.write_bytes(b"sources:\n  - id: a\n    title: \xcf\xee\xeb\xe8\xf1\n")  # windows-1251
+    with pytest.raises(ConfigError) as info:
         load_config(path)
+    assert str(info.value).startswith(f"{path}:3: not UTF-8: byte 0xcf")
+    assert info.value.line == 3
+    assert "save the file as UTF-8" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -708,3 +711,126 @@ def test_a_misspelled_required_key_is_one_problem(tmp_path: Path) -> None:
         load_config(path)
     assert not isinstance(info.value, ConfigErrors)
     assert "unknown key 'tittle'" in str(info.value) and "'title'" in str(info.value)
+
+# -- values that pass their type but would break every check -----------------------
+
+HARDENING_ERRORS: list[tuple[str, str, str, str]] = [
+    (
+        "URL with credentials",
+        "sources:\n  - id: a\n    url: https://user:secret@a.example/  #<\n    title: A\n",
+        "sources[0].url",
+        "a URL with a user name or password",
+    ),
+    (
+        "NUL in a URL",
+        'sources:\n  - id: a\n    url: "https://a.example/\\0x"  #<\n    title: A\n',
+        "sources[0].url",
+        "a control character in the URL",
+    ),
+    (
+        "guide URL with credentials",
+        "sources:\n" + SRC + "guides:\n  - id: g\n    title: G\n"
+        "    url: https://editor:pw@example.org/g  #<\n"
+        "    owner: a@example.org\n    sources: [a]\n",
+        "guides[0].url",
+        "user name or password",
+    ),
+    (
+        "CR LF in user_agent",
+        'defaults:\n  user_agent: "watcher\\r\\nX-Injected: 1"  #<\nsources:\n' + SRC,
+        "defaults.user_agent",
+        "a control character",
+    ),
+    (
+        "non-ASCII user_agent",
+        "defaults:\n  user_agent: Наблюдатель/1.0  #<\nsources:\n" + SRC,
+        "defaults.user_agent",
+        "non-ASCII characters",
+    ),
+    (
+        "NUL in a header value",
+        'defaults:\n  headers: {X-A: "a\\0b"}  #<\nsources:\n' + SRC,
+        "defaults.headers.X-A",
+        "a control character",
+    ),
+    (
+        "non-ASCII header value",
+        "sources:\n" + SRC + "    headers: {Accept-Language: русский}  #<\n",
+        "sources[0].headers.Accept-Language",
+        "non-ASCII characters",
+    ),
+    (
+        "non-ASCII email",
+        "defaults:\n  email: редактор@пример.рф  #<\nsources:\n" + SRC,
+        "defaults.email",
+        "non-ASCII characters",
+    ),
+    (
+        "5000-digit integer",
+        "defaults:\n  retries: " + "9" * 5000 + "  #<\nsources:\n" + SRC,
+        "defaults.retries",
+        "is too large",
+    ),
+    (
+        "40 workers",
+        "defaults:\n  workers: 40  #<\nsources:\n" + SRC,
+        "defaults.workers",
+        "at most 16",
+    ),
+    (
+        "50 retries",
+        "defaults:\n  retries: 50  #<\nsources:\n" + SRC,
+        "defaults.retries",
+        "at most 10",
+    ),
+    (
+        "delay of 2 days",
+        "defaults:\n  delay: 2d  #<\nsources:\n" + SRC,
+        "defaults.delay",
+        "at most 5m",
+    ),
+    (
+        "confirm 100",
+        "sources:\n" + SRC + "    confirm: 100  #<\n",
+        "sources[0].confirm",
+        "at most 5",
+    ),
+    (
+        "catastrophic ignore regex",
+        "sources:\n" + SRC + "    ignore: '(\\w+\\s*)*$'  #<\n",
+        "sources[0].ignore",
+        "catastrophic backtracking",
+    ),
+    (
+        "catastrophic minor regex",
+        "sources:\n" + SRC + "    minor: ['(a+)+b']  #<\n",
+        "sources[0].minor[0]",
+        "repeats a repetition",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "key", "fragment"), HARDENING_ERRORS, ids=[c[0] for c in HARDENING_ERRORS]
+)
+def test_values_that_would_break_every_check(
+    tmp_path: Path, name: str, text: str, key: str, fragment: str
+) -> None:
+    test_config_errors(tmp_path, name, text, key, fragment)
+
+
+def test_a_ca_bundle_that_is_not_pem_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "ca.cer").write_bytes(b"0\x82\x03\x1e0\x82 DER bytes, not PEM")
+    text = "sources:\n" + SRC + "    ca_bundle: ca.cer  #<\n"
+    test_config_errors(tmp_path, "ca", text, "sources[0].ca_bundle", "is not a PEM file")
+
+
+def test_legitimate_values_still_load(tmp_path: Path) -> None:
+    text = (
+        "defaults:\n  workers: 16\n  retries: 10\n  delay: 5m\n"
+        "sources:\n" + SRC + "    ignore: ['Просмотров:\\s*\\d+', '(?:\\d+\\.)+\\d{4}']\n"
+        "  - {id: b, url: 'https://кремль.рф/acts?x=1', title: B, proxy: 'http://u:p@proxy:3128'}\n"
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.defaults.workers == 16
+    assert config.sources[1].fetch.proxy == "http://u:p@proxy:3128"

@@ -329,3 +329,56 @@ def _wait(condition: Callable[[], object], what: str, timeout: float = DEADLINE)
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_malformed_answer_is_recorded_once_and_blames_no_neighbour(
+    tmp_path: Path, site: WebSite, daemons: list[Daemon]
+) -> None:
+    """A garbage status line used to fail the whole batch: retried every half second,
+    never recorded, and the healthy sources beside it logged as connect timeouts."""
+    from tests.test_misbehaviour import RawServer
+
+    site.routes["/healthy"] = page("healthy")
+    raw = RawServer(b"GARBAGE\r\n\r\n")
+    try:
+        text = sources_yaml(site, ("healthy", "1h"))
+        text += f"  - {{id: bad, url: '{raw.url}/bad', title: bad, interval: 1h}}\n"
+        config = write_config(tmp_path, text)
+        daemon = Daemon(config)
+        daemons.append(daemon)
+        daemon.wait_for(lambda: daemon.events("batch.done"), "the first batch")
+        time.sleep(2 * 0.5 + 0.5)  # room for the retries the bug made, every batch window
+        assert daemon.stop() == 0
+    finally:
+        raw.close()
+    assert not daemon.events("cycle.failed")
+    assert len(daemon.events("batch.started")) == 1
+    [bad] = daemon.events("check.done", source="bad")
+    assert bad["outcome"] == "failed" and bad["kind"] == "network"
+    assert "malformed response" in bad["error"]
+    [healthy] = daemon.events("check.done", source="healthy")
+    assert healthy["outcome"] == "baseline"
+    state = json.loads((tmp_path / "snapshots" / "bad" / "state.json").read_text())
+    assert state["consecutive_failures"] == 1
+
+
+def test_a_source_whose_state_is_damaged_is_held_not_retried_at_once(
+    tmp_path: Path, site: WebSite, daemons: list[Daemon]
+) -> None:
+    site.routes["/a"] = page("a")
+    site.routes["/b"] = page("b")
+    config = write_config(tmp_path, sources_yaml(site, ("a", "1h"), ("b", "1h")))
+    assert run_cli("-c", str(config), "check", cwd=tmp_path).returncode == 0
+    state = tmp_path / "snapshots" / "a" / "state.json"
+    good = state.read_text(encoding="utf-8")
+    state.write_text(f"<<<<<<< HEAD\n{good}=======\n{good}>>>>>>> other\n", encoding="utf-8")
+    write_config(tmp_path, sources_yaml(site, ("a", "1h"), ("b", "1s")))
+    daemon = Daemon(config)
+    daemons.append(daemon)
+    daemon.wait_for(lambda: daemon.checks("b") >= 3, "three checks of the healthy source")
+    assert daemon.stop() == 0
+    [damaged] = daemon.events("check.done", source="a")
+    assert (damaged["outcome"], damaged["kind"]) == ("failed", "state")
+    assert "merge conflict" in damaged["error"]
+    assert daemon.events("source.held", source="a")
+    assert state.read_text(encoding="utf-8").startswith("<<<<<<< HEAD")  # left as it was

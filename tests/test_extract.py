@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from watcher.errors import EmptyContentError, SelectorError
+from watcher.errors import EmptyContentError, ExtractError, SelectorError
 from watcher.text.html import extract_text, is_valid_selector
 
 CASES = sorted((Path(__file__).parent / "data" / "extract").glob("*.yaml"))
@@ -123,3 +123,13 @@ def test_select_on_a_table_row_keeps_the_cells_on_one_line() -> None:
 def test_an_element_skipped_by_default_can_be_selected() -> None:
     html = "<html><head><title>Полис ОМС — МГФОМС</title></head><body><p>Текст</p></body></html>"
     assert extract_text(html, base_url="https://x.ru/", select=("title",)) == "Полис ОМС — МГФОМС"
+
+
+def test_a_page_nested_absurdly_deep_is_refused_at_once() -> None:
+    # 100 000 nested elements would cost a parser minutes (its open-element
+    # stack is checked on every tag); no page a person reads does that.
+    html = "<html><body>" + "<div>" * 100_000 + "<p>Текст</p>" + "</div>" * 100_000
+    with pytest.raises(ExtractError, match="more than 10000 deep"):
+        extract_text(html + "</body></html>", base_url="https://example.org/")
+    shallow = "<html><body>" + "<div>" * 500 + "<p>Текст</p>" + "</div>" * 500 + "</body></html>"
+    assert extract_text(shallow, base_url="https://example.org/") == "Текст"

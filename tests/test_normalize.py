@@ -141,3 +141,27 @@ def test_quote_style_gives_the_same_text(words: list[str], quotes: str) -> None:
 @given(st.text(min_size=1), st.text(min_size=1))
 def test_hash_differs_for_different_text(a: str, b: str) -> None:
     assert (content_hash(a) == content_hash(b)) == (a == b)
+
+
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\U0010fffe\U0010ffff]"
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a\x1b[31mred\x1b[0m", "a[31mred[0m"),  # a terminal escape from a page
+        ("nul\x00 bell\x07 del\x7f", "nul bell del"),
+        ("csi\x9b1m", "csi1m"),  # C1: the 8-bit terminal escape
+        ("feed\ufffe\uffff\U0001fffe reader", "feed reader"),
+        ("tab\tand\nlines", "tab and\nlines"),
+    ],
+)
+def test_controls_and_non_characters_are_removed(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=200))
+def test_normalized_text_is_safe_for_terminals_and_xml(text: str) -> None:
+    assert not _UNSAFE.search(normalize(text))

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from watcher.text.markup import element_texts, strip_markup
 from watcher.text.quality import OK, Verdict, assess_response, assess_text
 
 DATA = Path(__file__).parent / "data" / "quality"
@@ -100,3 +101,30 @@ def test_min_ratio_is_checked() -> None:
     assert assess_text(text="x" * 500, previous_size=1000, min_ratio=0.6).kind == "shrunk"
     with pytest.raises(ValueError):
         assess_text(text="x", previous_size=1000, min_ratio=0)
+
+
+# -- the linear markup scans the gate and the decoder read pages with ---------------
+
+
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        ("a<b>c</b>d", "a c d"),
+        ("<p>one<script>var x = '<p>';</script>two</p>", " one two "),
+        ("<STYLE>p {}</STYLE >x<svg><text>y</text></svg>", " x "),
+        ("a<!-- hidden <p> -->b", "a b"),
+        ("a<script>never closed", "a never closed"),
+        ("a < b and c > d", "a   d"),
+        ("text with a lone < and nothing after", "text with a lone < and nothing after"),
+        ("<!-- unclosed comment <b>x", " x"),
+    ],
+)
+def test_strip_markup(markup: str, text: str) -> None:
+    assert strip_markup(markup) == text
+    assert strip_markup(markup.encode()) == text.encode()
+
+
+def test_element_texts_reads_the_first_titles_and_stops_on_an_unclosed_one() -> None:
+    page = "<title>One</title><h1 class=x>Head</h1><title>Two</title><title>never closed"
+    assert list(element_texts(page, "title")) == ["One", "Two"]
+    assert list(element_texts(page, "h1")) == ["Head"]

@@ -246,3 +246,16 @@ def test_a_missing_smtp_ca_bundle_is_a_warning(tmp_path: Path) -> None:
     )
     warnings = [str(w) for w in load_config(path).warnings]
     assert any("notify.smtp.ca_bundle: CA bundle not found" in w for w in warnings), warnings
+
+def test_a_cyrillic_sender_name_is_encoded(history: History, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    add_notify(history.config_path, port)
+    text = history.config_path.read_text(encoding="utf-8")
+    history.config_path.write_text(
+        text.replace("sender: watcher <", "sender: Мониторинг источников <"), encoding="utf-8"
+    )
+    report(history, "--email")
+    assert inbox.messages
+    sender = inbox.messages[0][1]["From"]
+    assert sender.addresses[0].display_name == "Мониторинг источников"
+    assert sender.addresses[0].addr_spec == "watcher@example.org"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import signal
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,7 +116,7 @@ def test_a_dead_worker_loses_nothing() -> None:
 
 
 def test_auto_uses_the_spare_cores_once_there_is_work_to_share() -> None:
-    spare = min(len(os.sched_getaffinity(0)) - 1, 4)
+    spare = max(1, min(len(os.sched_getaffinity(0)) - 1, 4))
     assert renderers_for("auto").wanted == spare
     assert renderers_for(0).wanted == 0
     assert renderers_for(2).wanted == 2
@@ -197,3 +200,47 @@ def test_a_worker_out_of_step_is_dropped_and_nothing_hangs() -> None:
     text, renderers = asyncio.run(go())
     assert text == render_fetched(SOURCE.text, fetched(ARTICLE), None).text
     assert (renderers.in_workers, renderers.in_process) == (0, 1)
+
+
+def test_never_more_workers_than_sources() -> None:
+    """``workers: 16`` for a run of two sources starts two processes, not sixteen."""
+    assert renderers_for(16, 2).wanted == 2
+    assert renderers_for("auto", 1).wanted == 1
+    assert renderers_for(3, 0).wanted == 0
+
+
+def test_a_dead_worker_is_never_written_to(caplog: pytest.LogCaptureFixture) -> None:
+    """Bodies sent to a worker that died (before its exit is noticed) used to fill
+    stderr with asyncio's "pipe closed by peer" warnings."""
+    guarded = make_source(id="g", url=SOURCE.url, title="G", ignore=(re.compile("x"),))
+
+    async def go() -> list[str]:
+        renderers = Renderers(1)
+        await renderers.ready()
+        worker = renderers._workers[0]
+        os.kill(worker.process.pid, signal.SIGKILL)
+        time.sleep(0.3)  # dead, and the loop has not noticed yet
+        bodies = [renderers.render(guarded.text, fetched(ARTICLE), None) for _ in range(10)]
+        texts = [r.text for r in await asyncio.gather(*bodies)]
+        await renderers.aclose()
+        return texts
+
+    with caplog.at_level(logging.DEBUG, logger="asyncio"):
+        texts = asyncio.run(go())
+    assert len(set(texts)) == 1
+    assert "pipe closed by peer" not in caplog.text
+
+
+def test_bodies_that_need_a_deadline_start_the_workers_once() -> None:
+    guarded = make_source(id="g", url=SOURCE.url, title="G", ignore=(re.compile("x"),))
+
+    async def go() -> Renderers:
+        renderers = Renderers(2)
+        bodies = [renderers.render(guarded.text, fetched(ARTICLE), None) for _ in range(6)]
+        await asyncio.gather(*bodies)
+        await renderers.aclose()
+        return renderers
+
+    renderers = asyncio.run(go())
+    assert (renderers.in_workers, renderers.in_process) == (6, 0)
+    assert len(renderers._workers) == 2

@@ -11,8 +11,10 @@ rest of the package, and the CLI, only ever see this tree::
     ├── UsageError             a command was asked something impossible
     │   └── UnknownIdError     unknown source or guide id
     ├── LockedError            another watcher run holds the project lock
-    ├── StoreError             snapshots/ or the database cannot be used
-    │   └── DatabaseError      the database cannot be reached or opened (exit 5)
+    ├── StoreError             snapshots/ or the database cannot be used (path and cause)
+    │   ├── StateError         committed state of one source or guide is damaged:
+    │   │                      a merge conflict, a wrong shape, a missing file
+    │   └── DatabaseError      the database cannot be reached or opened (exit 6)
     ├── NotifyError            a digest could not be mailed (SMTP)
     ├── DeskError              the editor desk refused a request
     │   ├── ReportError        a reader's report is malformed, too long or spam
@@ -31,9 +33,11 @@ rest of the package, and the CLI, only ever see this tree::
         │                      kinds: blocked, login, soft-404, maintenance,
         │                      home-redirect, shrunk
         ├── DecodeError        the body is not text watcher can decode
-        └── ExtractError       the page gave no usable text
-            ├── SelectorError  ``select`` matched nothing
-            └── EmptyContentError  the extraction is empty
+        ├── ExtractError       the page gave no usable text
+        │   ├── SelectorError  ``select`` matched nothing
+        │   └── EmptyContentError  the extraction is empty
+        ├── DamagedStateError  the source's committed state cannot be read (kind ``state``)
+        └── InternalError      a bug in watcher met on this source (kind ``internal``)
 
 Each error carries the context needed to act on it and, where there is
 one, a ``hint`` saying what to do next. Messages, hints and URLs are
@@ -73,6 +77,8 @@ ErrorKind = Literal[
     "decode",
     "extract",
     "selector",
+    "state",
+    "internal",
 ]
 """The class of a source's failure: a stable word in state files, the database and JSON."""
 
@@ -81,7 +87,8 @@ EXIT_POLICY = 1
 EXIT_USAGE = 2
 EXIT_ALL_FAILED = 3
 EXIT_LOCKED = 4
-EXIT_DATABASE = 5
+EXIT_STORE = 5
+EXIT_DATABASE = 6
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
@@ -166,7 +173,21 @@ class LockedError(WatcherError):
 
 
 class StoreError(WatcherError):
-    """The snapshot directory or the database cannot be used."""
+    """The snapshot directory or the database cannot be used; names the path and the cause."""
+
+    exit_code = EXIT_STORE
+
+
+class StateError(StoreError):
+    """A committed file is damaged: a merge conflict, a wrong shape, a missing file.
+
+    ``path`` is the file; the message says what is wrong and the hint what
+    to do (resolve the conflict, restore it from git, ``watcher reindex``).
+    """
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
 
 
 class DatabaseError(StoreError):
@@ -324,3 +345,23 @@ class EmptyContentError(ExtractError):
     """The extracted text is empty."""
 
     kind: ErrorKind = "empty"
+
+
+class DamagedStateError(SourceError):
+    """The source's committed state cannot be read: it is checked again once repaired.
+
+    Its state files are left exactly as they are (nothing is recorded).
+    """
+
+    kind: ErrorKind = "state"
+
+
+class InternalError(SourceError):
+    """A bug in watcher met while checking one source.
+
+    Recorded as that source's failure so the run goes on; the command then
+    exits 70. ``detail`` holds the traceback, for the crash log.
+    """
+
+    kind: ErrorKind = "internal"
+    detail: str = ""

@@ -21,12 +21,15 @@ from pathlib import Path
 
 from watcher.config import load_config
 from watcher.config.model import Config
+from watcher.errors import SourceError, StateError, StoreError
 from watcher.guides.audit import GuideAudit, with_audits
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
 from watcher.store import Journal, SnapshotStore, default_url, project_lock
 from watcher.store.guide_pages import GuidePageStore
+from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
 from watcher.store.reviews import ReviewStore
+from watcher.text import normalize
 
 DB_ENV = "WATCHER_DB"
 
@@ -43,7 +46,9 @@ class Project:
     _journal: Journal | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.store = SnapshotStore(self.config.root / "snapshots")
+        self.store = SnapshotStore(
+            self.config.root / "snapshots", hasher=normalize.content_hash, rerender=self._rerender
+        )
         self.reviews = ReviewStore(self.store.root)
         self.guide_pages = GuidePageStore(self.store.root)
 
@@ -78,6 +83,9 @@ class Project:
         """
         deadline = time.monotonic() + wait
         with project_lock(self.root, command, wait=wait):
+            if self.db_url.startswith("sqlite"):
+                yield  # a local file: the file lock covers it (and reindex may rebuild it)
+                return
             left = max(0.0, deadline - time.monotonic())
             with self.journal.lock(command, wait=left):
                 yield
@@ -91,10 +99,66 @@ class Project:
         concurrent writer's work.
         """
         self.store.clean_temp_files()
-        states = list(self.states().values())
-        for state in states:
-            self.store.repair(state)
+        states = []
+        for source in self.config.sources:
+            try:  # a source whose state is damaged is left as it is, for its check to report
+                state = self.store.load_state(source.id)
+                self.store.repair(state)
+            except StateError:
+                continue
+            states.append(state)
         return self.journal.reconcile(states)
+
+    def reindex(self) -> list[str]:
+        """Rebuild what is derived or lost, and say what was done.
+
+        A damaged SQLite journal is moved aside and rebuilt; a lost
+        ``state.json`` is rebuilt from the journal; every version file is
+        verified (and rebuilt when it can be); the journal's versions follow
+        ``snapshots/``.
+        """
+        journal, aside = open_rebuilt(self.db_url)
+        self.close()
+        self._journal = journal
+        done = []
+        if aside is not None:
+            done.append(f"the database was damaged: moved to {aside}, rebuilt from snapshots/")
+        for source in self.config.sources:
+            if lost_state(self.store, source.id):
+                done.append(rebuild_state(self.store, journal, source.id, source.url))
+        for source in self.config.sources:
+            self._verify(source.id)
+        fixed = self.reconcile()
+        done += self.store.repairs
+        done.append(f"{fixed} source(s) updated from snapshots/")
+        return done
+
+    def _verify(self, source_id: str) -> None:
+        """Read every version of a source (reading verifies and repairs); errors wait."""
+        try:
+            state = self.store.load_state(source_id)
+            for version in state.versions:
+                self.store.read_version(source_id, version.hash)
+        except StateError:
+            pass  # reported by every command that reads it, with what to do
+
+    def _rerender(self, source_id: str, content_hash: str) -> str | None:
+        """A version's text rebuilt from its raw body, if that gives the very same text."""
+        from watcher.text.render import Body, render  # the extractors: only for a repair
+
+        source = next((s for s in self.config.sources if s.id == source_id), None)
+        if source is None:
+            return None
+        try:
+            version = self.store.load_state(source_id).version(content_hash)
+            if version is None or version.raw is None:
+                return None
+            data = self.store.read_raw(source_id, version.raw)
+            body = Body(data, version.content_type, version.charset, version.final_url)
+            text = render(source.text, body).text
+        except (StoreError, SourceError, RecursionError):
+            return None
+        return text if normalize.content_hash(text) == content_hash else None
 
     def states(self) -> dict[str, SourceState]:
         """Committed state of every configured source (empty if never checked)."""

@@ -219,6 +219,8 @@ class SourceResult:
     law: tuple[str, ...] = ()
     claims: tuple[GuideClaims, ...] = ()
     unconfirmed: bool = False
+    traceback: str | None = None
+    """For an ``internal`` failure (a bug met on this source): where it happened."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,8 @@ class RunResult:
     """Changes earlier checks stored but never reported; this run reports them."""
     interrupted: bool = False
     """The run was stopped (Ctrl-C): ``results`` holds the sources checked before."""
+    repairs: tuple[str, ...] = ()
+    """Damaged or missing files of ``snapshots/`` rebuilt during the run, in words."""
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
@@ -255,6 +259,11 @@ class RunResult:
     @property
     def all_failed(self) -> bool:
         return bool(self.results) and all(r.outcome == FAILED for r in self.results)
+
+    @property
+    def internal_errors(self) -> tuple[SourceResult, ...]:
+        """Sources that met a bug of watcher's own: the command exits 70 after the run."""
+        return tuple(r for r in self.results if r.error_kind == "internal")
 
     @property
     def noteworthy(self) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watcher import shapes
 from watcher.errors import ErrorKind
 from watcher.results import Outcome
 
@@ -129,7 +130,9 @@ class SourceState:
         return _encode(data)  # type: ignore[no-any-return]
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SourceState:
+    def from_json(cls, data: Any) -> SourceState:
+        """The state a ``state.json`` holds; raises :class:`~watcher.shapes.ShapeError` if not."""
+        shapes.check(data, _STATE_SHAPE, "", STATE_SCHEMA)
         data = dict(data)
         data.pop("schema", None)
         data["versions"] = [Version(**_decode(v)) for v in data.get("versions", [])]
@@ -145,6 +148,7 @@ class SourceState:
             for shape, times in (data.get("churn") or {}).items()
         }
         data["volatile"] = list(data.get("volatile") or [])
+        data["unreported"] = list(data.get("unreported") or [])
         return cls(**data)
 
 
@@ -203,6 +207,7 @@ class ReviewEntry:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReviewEntry:
+        """One entry of a review file (checked by :func:`reviews_from_json`)."""
         return cls(
             at=datetime.fromisoformat(data["at"]),
             by=data["by"],
@@ -296,3 +301,70 @@ class GuideReviews:
             "guide": self.guide,
             "entries": [entry.to_json() for entry in self.entries],
         }
+
+
+def reviews_from_json(guide: str, data: Any) -> GuideReviews:
+    """The sign-offs a review file holds; :class:`~watcher.shapes.ShapeError` if it is not one."""
+    shapes.check(data, _REVIEWS_SHAPE, "", REVIEWS_SCHEMA)
+    return GuideReviews(guide, [ReviewEntry.from_json(item) for item in data.get("entries", [])])
+
+
+# Shapes of the committed documents (see :mod:`watcher.shapes`).
+
+_VERSION_SHAPE = {
+    "hash": str,
+    "seen": shapes.TIME,
+    "raw": shapes.Optional(shapes.NULLABLE_STR),
+    "content_type": shapes.Optional(str),
+    "charset": shapes.Optional(shapes.NULLABLE_STR),
+    "final_url": shapes.Optional(str),
+    "metadata": shapes.Optional(shapes.MapOf(str)),
+    "reverted": shapes.Optional(bool),
+}
+_CHECK_SHAPE = {
+    "at": shapes.TIME,
+    "outcome": {outcome.value for outcome in Outcome},
+    "status": shapes.Optional((int, type(None))),
+    "error": shapes.Optional(shapes.NULLABLE_STR),
+    "kind": shapes.Optional(shapes.NULLABLE_STR),
+}
+_SHRINK_SHAPE = {"hash": str, "count": shapes.COUNT, "since": shapes.TIME}
+_REBASE_SHAPE = {
+    "at": shapes.TIME,
+    "rules_from": str,
+    "rules_to": str,
+    "hashes": shapes.Optional(shapes.MapOf(str)),
+}
+_STATE_SHAPE = {
+    "schema": shapes.Optional(int),
+    "source": str,
+    "url": shapes.Optional(str),
+    "final_url": shapes.Optional(str),
+    "rules": shapes.Optional(str),
+    "etag": shapes.Optional(shapes.NULLABLE_STR),
+    "last_modified": shapes.Optional(shapes.NULLABLE_STR),
+    "last_check": shapes.Optional((type(None), _CHECK_SHAPE)),
+    "last_success": shapes.Optional(shapes.MAYBE_TIME),
+    "last_change": shapes.Optional(shapes.MAYBE_TIME),
+    "consecutive_failures": shapes.Optional(shapes.COUNT),
+    "failing_since": shapes.Optional(shapes.MAYBE_TIME),
+    "moved_to": shapes.Optional(shapes.NULLABLE_STR),
+    "versions": shapes.Optional(shapes.ListOf(_VERSION_SHAPE)),
+    "rebases": shapes.Optional(shapes.ListOf(_REBASE_SHAPE)),
+    "shrink": shapes.Optional((type(None), _SHRINK_SHAPE)),
+    "churn": shapes.Optional(shapes.MapOf(shapes.ListOf(shapes.TIME))),
+    "volatile": shapes.Optional(shapes.ListOf(str)),
+    "unreported": shapes.Optional(shapes.ListOf(str)),
+}
+_ENTRY_SHAPE = {
+    "at": shapes.TIME,
+    "by": str,
+    "note": str,
+    "kind": shapes.Optional({REVIEW, DISMISS}),
+    "sources": shapes.Optional(shapes.MapOf(str)),
+}
+_REVIEWS_SHAPE = {
+    "schema": shapes.Optional(int),
+    "guide": shapes.Optional(str),
+    "entries": shapes.Optional(shapes.ListOf(_ENTRY_SHAPE)),
+}

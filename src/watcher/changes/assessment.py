@@ -49,6 +49,19 @@ class Assessment:
     law: tuple[str, ...] = ()
     edition: str | None = None
     facts: tuple[ChangedFact, ...] = ()
+    template: int = 0
+    """Changed lines left out as the site's template (shared with other pages of the host)."""
+    volatile: int = 0
+    """Changed lines left out as volatile for the source (learnt from its history)."""
+
+    @property
+    def template_only(self) -> bool:
+        """Only the site's template changed: shown once per host, never a guide flag."""
+        return self.severity == Severity.COSMETIC and self.template > 0 and not self.claims_broken
+
+    @property
+    def claims_broken(self) -> bool:
+        return bool(self.claim_problems)
 
     @property
     def claim_problems(self) -> tuple[ClaimResult, ...]:
@@ -73,6 +86,8 @@ def assess_texts(
     claims: Sequence[str] = (),
     *,
     diff: Diff | None = None,
+    template: frozenset[str] = frozenset(),
+    volatile: Sequence[str] = (),
 ) -> Assessment:
     """Assess ``old`` -> ``new`` under a source's ``rules`` for a guide quoting ``claims``.
 
@@ -82,7 +97,9 @@ def assess_texts(
     if old is None or old == new:
         return _unchanged(results)
     diff = diff or diff_texts(old, new)
-    significance = assess(old, new, diff, claims=results, minor=rules.minor)
+    significance = assess(
+        old, new, diff, claims=results, minor=rules.minor, template=template, volatile=volatile
+    )
     law = law_changes(old, new).describe() if rules.structure == "law" else ()
     return Assessment(
         severity=significance.severity,
@@ -91,6 +108,8 @@ def assess_texts(
         law=law,
         edition=significance.edition,
         facts=significance.changed_facts,
+        template=significance.template,
+        volatile=significance.volatile,
     )
 
 
@@ -104,20 +123,25 @@ def assess_versions(
     new_hash: str,
     claims: Sequence[str],
     read: Callable[[str], str],
+    *,
+    template: frozenset[str] = frozenset(),
+    volatile: Sequence[str] = (),
 ) -> Assessment:
     """:func:`assess_texts` of two stored versions, ``read`` giving a hash's text.
 
     Cached by the hashes, the claims and the source's rules (``minor``,
     ``structure``); ``read`` is only called on a miss.
     """
-    key = (source_id, old_hash, new_hash, tuple(claims), rules.minor, rules.structure)
+    key = (source_id, old_hash, new_hash, tuple(claims), rules, template, tuple(volatile))
     found = _CACHE.get(key)
     if found is not None:
         _CACHE.move_to_end(key)
         return found
     new = read(new_hash)
     old = new if old_hash == new_hash else read(old_hash)
-    found = _CACHE[key] = assess_texts(rules, old, new, claims)
+    found = _CACHE[key] = assess_texts(
+        rules, old, new, claims, template=template, volatile=volatile
+    )
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return found

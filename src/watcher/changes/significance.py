@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from watcher.changes import legal
 from watcher.changes.facts import ChangedFact, changed_facts
+from watcher.changes.volatility import shape
+from watcher.changes.wording import same_reading, words_of
 from watcher.results import SEVERITIES, ClaimResult, Diff, Severity, WordOp
 
 __all__ = [
@@ -82,6 +84,8 @@ class Significance:
     reasons: tuple[str, ...]
     changed_facts: tuple[ChangedFact, ...] = ()
     edition: str | None = None  # the new edition date of a legal text, if it changed
+    template: int = 0  # changed lines left out as the site's template
+    volatile: int = 0  # changed lines left out as volatile
 
 
 def at_least(severity: Severity, minimum: Severity) -> bool:
@@ -119,14 +123,33 @@ def assess(
     *,
     claims: Sequence[ClaimResult] = (),
     minor: Sequence[re.Pattern[str]] = (),
+    template: frozenset[str] = frozenset(),
+    volatile: Collection[str] = (),
 ) -> Significance:
-    """The severity of the change ``old`` -> ``new`` (whose diff is ``diff``)."""
+    """The severity of the change ``old`` -> ``new`` (whose diff is ``diff``).
+
+    Changed lines that are the site's ``template`` (shared with other pages
+    of the host) or of a ``volatile`` shape (see :mod:`watcher.changes.volatility`)
+    are left out: a change made only of them is cosmetic, and never flags.
+    """
     verdict = _Verdict(major=list(_claim_reasons(claims)))
     changes = list(_changes(diff))
     changes, moved = _without_moves(changes)
+    changes, shared = _without(changes, lambda text: text in template)
+    changes, churn = _without(changes, lambda text: shape(text) in volatile)
     kept, changes = _split(changes, minor)
     if moved:
         verdict.minor.append(f"{moved} line{'s' if moved > 1 else ''} reordered, no text changed")
+    if shared:
+        verdict.minor.append(
+            f"{shared} changed line{'s are' if shared > 1 else ' is'} the site's template "
+            "(shared with other pages of the site), not counted"
+        )
+    if churn:
+        verdict.minor.append(
+            f"{churn} changed line{'s are' if churn > 1 else ' is'} volatile "
+            "(changed on several recent checks), ignored"
+        )
     if kept:
         verdict.minor.append(f"{len(kept)} changed line(s) match the source's minor patterns")
     facts = _changed_facts(changes)
@@ -139,7 +162,7 @@ def assess(
     elif not changes and (moved or kept):
         severity = Severity.MINOR
     reasons = tuple(dict.fromkeys(verdict.major + verdict.minor)) or ("no text changed",)
-    return Significance(severity, reasons, facts, edition)
+    return Significance(severity, reasons, facts, edition, template=shared, volatile=churn)
 
 
 # ---------------------------------------------------------------- the changes
@@ -178,7 +201,7 @@ def _block(
             new_text, new_words = next(paired_new)
             yield _Change(block, text, new_text, words, new_words)
             continue
-        twin = next((t for t in lone_new if _words(t) == _words(text)), None)
+        twin = next((t for t in lone_new if words_of(t) == words_of(text)), None)
         if twin is None:
             yield _Change(block, text, None, (WordOp("delete", text),))
             continue
@@ -211,6 +234,12 @@ def _whole_line(change: _Change) -> tuple[str, str | None]:
     if change.old is None:
         return "+", change.new
     return "", None
+
+
+def _without(changes: list[_Change], ignored: Callable[[str], bool]) -> tuple[list[_Change], int]:
+    """The changes whose every line is not ``ignored``, and how many lines were."""
+    rest = [c for c in changes if not all(ignored(text) for text in c.texts)]
+    return rest, sum(len(c.texts) for c in changes) - sum(len(c.texts) for c in rest)
 
 
 def _split(
@@ -342,11 +371,11 @@ def _scale(old: str, changes: Sequence[_Change], verdict: _Verdict) -> Severity:
     """Severity from the amount of change; adds the reason that says how much."""
     if not changes:
         return Severity.COSMETIC
-    if all(_words(c.old or "") == _words(c.new or "") for c in changes):
-        verdict.minor.append("only punctuation, letter case or spacing changed")
+    if all(same_reading(c.old or "", c.new or "") for c in changes):
+        verdict.minor.append("only punctuation, letter case, spacing or link spelling changed")
         return Severity.COSMETIC
     removed, added, run = _counts(changes)
-    old_words = max(len(_words(old)), 1)
+    old_words = max(len(words_of(old)), 1)
     share = max(removed, added) / old_words
     words = max(removed, added)
     verdict.minor.append(
@@ -379,19 +408,6 @@ def _counts(changes: Sequence[_Change]) -> tuple[int, int, int]:
             if change.old is None or change.new is None:
                 whole[(change.block, word.op)] += count
     return removed, added, max(run, *whole.values(), 0)
-
-
-def _words(text: str) -> list[str]:
-    """The words of ``text`` as compared for a cosmetic change.
-
-    Case, ``ё``/``е`` and punctuation aside, and digits joined across a
-    hyphen or a space, so ``9-1-1`` reads as ``911`` and ``1 000`` as ``1000``.
-    """
-    joined = _DIGIT_GAP.sub("", text)
-    return [w.lower().replace("ё", "е") for w in _WORD.findall(joined)]
-
-
-_DIGIT_GAP = re.compile(r"(?<=\d)[-\s\u00a0\u202f](?=\d)")
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from watcher.config.model import Source
-from watcher.errors import SourceError
+from watcher.errors import SourceError, StoreError
 from watcher.state import Rebase, SourceState, Version
 from watcher.store import SnapshotStore
 from watcher.text import normalize
@@ -56,8 +56,8 @@ def _rebuild_one(store: SnapshotStore, source: Source, version: Version) -> str:
         data = store.read_raw(source.id, version.raw)
         body = Body(data, version.content_type, version.charset, version.final_url)
         text = render(source.text, body).text
-    except SourceError:
-        return version.hash
+    except (SourceError, StoreError, RecursionError):  # a raw body missing or unreadable:
+        return version.hash  # the version keeps its text; it never blocks the check
     new_hash = normalize.content_hash(text)
     store.write_version(source.id, new_hash, text)
     return new_hash

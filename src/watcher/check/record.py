@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watcher.changes.diff import diff_texts
+from watcher.changes.volatility import learn
 from watcher.check.signal import pinned_versions
 from watcher.config.model import Source
-from watcher.errors import SourceError
+from watcher.errors import DamagedStateError, SourceError, StateError
 from watcher.project import Project
 from watcher.results import (
     BASELINE,
@@ -82,6 +83,7 @@ class Record:
             consecutive_failures=state.consecutive_failures,
             newly_failing=state.consecutive_failures == self.source.cadence.fail_after,
             rebased=self.rebased,
+            traceback=getattr(exc, "detail", None) or None,
         )
 
     def success(
@@ -97,6 +99,8 @@ class Record:
             if outcome != UNCHANGED and rendered is not None and new_hash is not None:
                 self._store_version(fetched, rendered, new_hash, at, outcome == REVERTED)
                 diff = self._diff(tx, old_hash, new_hash, rendered.text, at)
+                if outcome == CHANGED and diff is not None:
+                    learn(self.state.churn, self.state.volatile, diff, at)
             self._mark_success(fetched, at, outcome)
             self._journal_fetch(tx, fetched, at, outcome, new_hash)
             self._save(tx, changed=outcome != UNCHANGED)
@@ -212,3 +216,11 @@ class Record:
         elif changed:
             tx.add_version(self.state, len(self.state.versions) - 1)
         self.project.store.save_state(self.state, current_changed=changed or self.rebased)
+
+
+def unrecorded(source: Source, exc: StateError, at: datetime) -> SourceResult:
+    """A source whose committed state is damaged: failed this run, its files untouched."""
+    error = DamagedStateError(str(exc), url=source.url)
+    return SourceResult(
+        source=source.id, outcome=FAILED, at=at, error_kind=error.kind, error=error.message
+    )

@@ -13,9 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from watcher.check.record import unrecorded
 from watcher.check.reported import pending
+from watcher.check.signal import with_site_templates
 from watcher.check.source import SourceCheck
 from watcher.config.model import Source
+from watcher.errors import StateError
 from watcher.fetch.client import Fetcher, Transport
 from watcher.project import Project
 from watcher.results import Clock, RunResult, SourceResult, utcnow
@@ -39,8 +42,17 @@ def select_sources(
     sources = [s for s in config.sources if not wanted or s.id in wanted]
     if due_only:
         moment = now or utcnow()
-        sources = [s for s in sources if is_due(s, project.store.load_state(s.id), moment)]
+        sources = [s for s in sources if _due(project, s, moment)]
     return sources
+
+
+def _due(project: Project, source: Source, now: datetime) -> bool:
+    """Due, or its state is damaged: then its check says so, and the others go on."""
+    try:
+        state = project.store.load_state(source.id)
+    except StateError:
+        return True
+    return is_due(source, state, now)
 
 
 def is_due(source: Source, state: SourceState, now: datetime) -> bool:
@@ -101,9 +113,10 @@ async def run_check(
     (past the politeness limits), ``on_result`` when its check is done.
     """
     started = clock()
+    project.store.repairs.clear()
     project.reconcile()
     defaults = project.config.defaults
-    renderers = renderers_for(defaults.workers)
+    renderers = renderers_for(defaults.workers, len(sources))
     by_url = {source.url: source.id for source in sources}
 
     def requested(url: str) -> None:
@@ -116,18 +129,31 @@ async def run_check(
     async with fetcher:
 
         async def one(source: Source) -> SourceResult:
-            result = await SourceCheck(project, source, fetcher, renderers, clock).run()
+            try:
+                check = SourceCheck(project, source, fetcher, renderers, clock)
+            except StateError as exc:
+                result = unrecorded(source, exc, clock())
+            else:
+                result = await check.run()
             if on_result is not None:
                 on_result(result)
             return result
 
         try:
-            results = await asyncio.gather(*(one(s) for s in sources))
+            # Every source runs to its end whatever another one raised: the
+            # results of the others are stored before the first error goes up.
+            gathered = await asyncio.gather(*(one(s) for s in sources), return_exceptions=True)
         finally:
             await renderers.aclose()
+    results = []
+    for item in gathered:
+        if isinstance(item, BaseException):
+            raise item
+        results.append(item)
     return RunResult(
         started=started,
         finished=clock(),
-        results=tuple(results),
+        results=with_site_templates(project, results),
         rendered_in_workers=renderers.in_workers,
+        repairs=tuple(project.store.repairs),
     )

@@ -9,6 +9,8 @@ differs from the current one are flagged.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 
 from watcher.changes.assessment import assess_texts
@@ -16,6 +18,7 @@ from watcher.changes.claims import check_claims, summary
 from watcher.config.model import Source
 from watcher.errors import StoreError
 from watcher.guides.freshness import assessed_verdict, source_verdict
+from watcher.guides.template import SiteTemplates
 from watcher.project import Project
 from watcher.results import CHANGED, REVERTED, GuideClaims, SourceResult, utcnow
 from watcher.state import SourceState
@@ -33,9 +36,18 @@ def pinned_versions(project: Project, source: Source, state: SourceState) -> dic
 
 
 def assessed(
-    project: Project, source: Source, state: SourceState, result: SourceResult, text: str | None
+    project: Project,
+    source: Source,
+    state: SourceState,
+    result: SourceResult,
+    text: str | None,
+    template: frozenset[str] = frozenset(),
 ) -> SourceResult:
-    """``result`` with its change assessed and the citing guides' claims checked."""
+    """``result`` with its change assessed and the citing guides' claims checked.
+
+    The source's volatile lines (learnt from its history) and the site's
+    ``template`` lines are left out of the assessment.
+    """
     config = project.config
     quoting = {g.id: config.claims(g.id, source.id) for g in config.guides_citing(source.id)}
     quoting = {guide: claims for guide, claims in quoting.items() if claims}
@@ -53,7 +65,15 @@ def assessed(
         return replace(result, claims=checked)
     every_claim = tuple(dict.fromkeys(c for claims in quoting.values() for c in claims))
     old_text = store.read_version(source.id, result.old_hash or "")
-    assessment = assess_texts(source.signal, old_text, new_text, every_claim, diff=result.diff)
+    assessment = assess_texts(
+        source.signal,
+        old_text,
+        new_text,
+        every_claim,
+        diff=result.diff,
+        template=template,
+        volatile=state.volatile,
+    )
     return replace(
         result,
         severity=assessment.severity,
@@ -83,7 +103,11 @@ def _guide_claims(
 
 
 def flagged(
-    project: Project, source: Source, state: SourceState, result: SourceResult
+    project: Project,
+    source: Source,
+    state: SourceState,
+    result: SourceResult,
+    template: frozenset[str] = frozenset(),
 ) -> SourceResult:
     """``result`` naming the citing guides whose pinned version differs from the current one.
 
@@ -100,7 +124,40 @@ def flagged(
         verdict = source_verdict(source, state, pin, state.last_success or utcnow())
         if verdict.changed:
             claims = config.claims(guide.id, source.id)
-            verdict = assessed_verdict(source, verdict, claims, project.store)
+            verdict = assessed_verdict(
+                source, verdict, claims, project.store, template=template, volatile=state.volatile
+            )
         if verdict.needs_review:
             guides.append(guide.id)
     return replace(result, flagged=tuple(guides))
+
+
+def with_site_templates(
+    project: Project, results: Sequence[SourceResult]
+) -> tuple[SourceResult, ...]:
+    """The run's changes assessed again, knowing every page of each host as now stored.
+
+    During the run a source is assessed alone: its neighbours may not be
+    fetched yet. Once all are, a change made only of the site's template
+    (the same menu, banner or footer on the other pages of the host) stops
+    flagging guides (see :mod:`watcher.guides.template`).
+    """
+    config = project.config
+    counts = Counter(source.host for source in config.sources)
+    shared = {r.source for r in results if r.outcome == CHANGED}
+    shared = {sid for sid in shared if counts[config.source(sid).host] > 1}
+    if not shared:
+        return tuple(results)
+    hosts = {config.source(sid).host for sid in shared}
+    states = {s.id: project.store.load_state(s.id) for s in config.sources if s.host in hosts}
+    templates = SiteTemplates(config, states, project.store)
+    out = []
+    for result in results:
+        source = config.source(result.source)
+        template = templates.lines_for(source) if result.source in shared else frozenset()
+        if template:
+            state = states[result.source]
+            result = assessed(project, source, state, result, None, template)
+            result = flagged(project, source, state, result, template)
+        out.append(result)
+    return tuple(out)

@@ -19,20 +19,21 @@ Noise that survives normalizing is kept out of the editor's way here:
 from __future__ import annotations
 
 import asyncio
+import traceback
 from dataclasses import dataclass, field, replace
 
 from watcher.check import signal
 from watcher.check.rebase import rebase
-from watcher.check.record import Record
+from watcher.check.record import Record, unrecorded
 from watcher.check.settle import Settle, Settled
 from watcher.config.model import Source
-from watcher.errors import HTTPStatusError, QualityError, SourceError
+from watcher.errors import HTTPStatusError, InternalError, QualityError, SourceError, StateError
 from watcher.fetch.client import Fetcher, Validators
 from watcher.project import Project
 from watcher.results import Clock, Fetched, SourceResult
 from watcher.state import SourceState
 from watcher.text import normalize
-from watcher.text.render import Rendered, explain_status, render_fetched
+from watcher.text.render import Rendered, explain_status
 from watcher.text.workers import Renderers
 
 
@@ -51,13 +52,28 @@ class SourceCheck:
         self.state = self.project.store.load_state(self.source.id)
 
     async def run(self) -> SourceResult:
-        """Every stage in order; never raises a :class:`SourceError`."""
+        """Every stage in order; never raises a :class:`SourceError`.
+
+        Damaged committed state of this source fails it alone, recording
+        nothing; any other exception while fetching or rendering (a bug met
+        on this page) is recorded as its ``internal`` failure.
+        """
+        try:
+            return await self._stages()
+        except StateError as exc:
+            return unrecorded(self.source, exc, self.clock())
+
+    async def _stages(self) -> SourceResult:
         record = Record(self.project, self.source, self.state, self.rebase())
         try:
             fetched = await self.fetch()
             settled = await self.settle(fetched)
         except SourceError as exc:
             return record.failure(exc, self.clock())
+        except StateError:
+            raise
+        except Exception as exc:  # not the page's fault: a bug, recorded as this source's
+            return record.failure(internal_error(exc), self.clock())
         rendered, unconfirmed = settled.rendered, settled.unconfirmed
         if rendered is not None and not await self.confirmed(rendered):
             unconfirmed, rendered = True, None
@@ -83,7 +99,14 @@ class SourceCheck:
         """Snapshot text through both quality gates; None for a 304."""
         if fetched.not_modified:
             return None
-        return await self.renderers.render(self.source.text, fetched, self._current_size())
+        return await self._render_body(fetched)
+
+    async def _render_body(self, fetched: Fetched) -> Rendered:
+        """Render through the workers: the body's deadline is the source's ``timeout``."""
+        deadline = self.source.fetch.timeout.total_seconds()
+        return await self.renderers.render(
+            self.source.text, fetched, self._current_size(), deadline=deadline
+        )
 
     async def settle(self, fetched: Fetched) -> Settled:
         """The text to record: a partial page looked at again, a shrink counted until it holds."""
@@ -102,7 +125,7 @@ class SourceCheck:
     async def _refetch(self) -> Rendered:
         """The page fetched and rendered again, unconditionally (no validators)."""
         again = await self.fetcher.fetch(self.source.url, self.source.fetch)
-        return render_fetched(self.source.text, again, self._current_size())
+        return await self._render_body(again)
 
     async def confirmed(self, rendered: Rendered) -> bool:
         """With ``confirm: N``, a change must hold for N more fetches, ``confirm_delay`` apart."""
@@ -113,11 +136,10 @@ class SourceCheck:
         for _ in range(rules.confirm):
             await asyncio.sleep(rules.confirm_delay.total_seconds())
             try:
-                again = await self.fetcher.fetch(self.source.url, self.source.fetch)
-                text = render_fetched(self.source.text, again, self._current_size()).text
+                again = await self._refetch()
             except SourceError:
                 return False  # not confirmed; the next check looks again
-            if normalize.content_hash(text) != candidate:
+            if normalize.content_hash(again.text) != candidate:
                 return False
         return True
 
@@ -141,3 +163,13 @@ class SourceCheck:
         if current is None or current.raw is None:
             return None
         return Validators(etag=self.state.etag, last_modified=self.state.last_modified)
+
+
+def internal_error(exc: Exception) -> InternalError:
+    """A bug met while checking one source, as that source's failure (with the traceback)."""
+    error = InternalError(
+        f"internal error: {type(exc).__name__}: {exc}",
+        hint="a bug in watcher, not in the page: please report it with the crash log",
+    )
+    error.detail = "".join(traceback.format_exception(exc))
+    return error

@@ -19,16 +19,14 @@ Exit codes, the same for every command:
 
 from __future__ import annotations
 
+import signal
 import sys
-import tempfile
 import traceback
-from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 
-from watcher.cli import admin, audit, daemon, desk, gate, inspect, report, runs
-from watcher.cli.common import cli
+from watcher.cli import admin, audit, daemon, desk, gate, inspect, report, runs, terminal
+from watcher.cli.common import cli, crash_log
 from watcher.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WatcherError
 from watcher.redact import redact
 
@@ -41,6 +39,7 @@ __all__ = ["cli", "main"]
 
 def main() -> None:
     """Console entry point: map errors to exit codes, never a traceback."""
+    _reap_own_children()
     try:
         cli.main(standalone_mode=False, prog_name="watcher")
     except click.exceptions.Exit as exc:
@@ -52,20 +51,21 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
     except WatcherError as exc:
-        click.echo(f"watcher: error: {exc}", err=True)
+        click.echo(terminal.safe(f"watcher: error: {exc}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the last line of defence: exit 70, traceback to a file
-        log = _log_crash()
+        log = crash_log([traceback.format_exc()])
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
-        click.echo(redact(message), err=True)
+        click.echo(terminal.safe(redact(message)), err=True)
         sys.exit(EXIT_INTERNAL)
 
 
-def _log_crash() -> Path:
-    path = Path(tempfile.gettempdir()) / "watcher-crash.log"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(
-            redact(f"--- {datetime.now(UTC).isoformat()} watcher {' '.join(sys.argv[1:])}\n")
-        )
-        handle.write(redact(traceback.format_exc()))
-    return path
+def _reap_own_children() -> None:
+    """Take back SIGCHLD if a parent left it ignored.
+
+    With SIGCHLD ignored the kernel reaps the render workers itself, asyncio
+    never learns how they exited, and says "Unknown child process pid" on
+    stderr for each one.
+    """
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)

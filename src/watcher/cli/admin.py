@@ -30,11 +30,19 @@ def rename_source(ctx: Context, old: str, new: str) -> None:
 @click.command()
 @pass_ctx
 def reindex(ctx: Context) -> None:
-    """Rebuild the database's versions index from snapshots/ (snapshots win)."""
+    """Rebuild the database index from snapshots/ (snapshots win), and repair what it can.
+
+    A damaged database file is moved aside and rebuilt; a state.json deleted
+    while its versions remain is rebuilt from the database; every version
+    file is checked against its hash and rebuilt from current.txt or its
+    raw body when they give that very text.
+    """
     project = ctx.project
     with project.lock("reindex"):
-        fixed = project.reconcile()
-    click.echo(f"reindexed: {fixed} source(s) updated from snapshots/")
+        done = project.reindex()
+    for line in done[:-1]:
+        click.echo(line)
+    click.echo(f"reindexed: {done[-1]}")
 
 
 COMMANDS = (rename_source, reindex)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +14,7 @@ import click
 from watcher import __version__
 from watcher.config.model import Config
 from watcher.project import Project
+from watcher.redact import redact
 from watcher.results import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,6 +90,17 @@ def wait_option(func: F) -> F:
 
 def now_or(at: datetime | None) -> datetime:
     return at.replace(tzinfo=UTC) if at else utcnow()
+
+
+def crash_log(tracebacks: Iterable[str]) -> Path:
+    """Append tracebacks to ``watcher-crash.log`` in the temp directory; return its path."""
+    path = Path(tempfile.gettempdir()) / "watcher-crash.log"
+    with path.open("a", encoding="utf-8") as handle:  # redacted: a URL's password stays out
+        command = " ".join(sys.argv[1:])
+        handle.write(redact(f"--- {datetime.now(UTC).isoformat()} watcher {command}\n"))
+        for text in tracebacks:
+            handle.write(redact(text))
+    return path
 
 
 def echo_config_warnings(config: Config, *, err: bool = True) -> None:

@@ -9,6 +9,7 @@ import click
 
 from watcher import log
 from watcher.cli.common import Context, pass_ctx
+from watcher.cli.runs import exit_for_internal_errors
 from watcher.errors import EXIT_ALL_FAILED
 
 
@@ -54,6 +55,8 @@ def run(ctx: Context, once: bool, log_format: str, wait: float | None) -> None:
         asyncio.run(daemon.serve())
         return
     result = asyncio.run(daemon.once())
+    if result is not None:
+        exit_for_internal_errors(result)
     if result is not None and result.all_failed:
         sys.exit(EXIT_ALL_FAILED)
 

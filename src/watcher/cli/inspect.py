@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 import click
 
 from watcher.changes.diff import diff_texts, render_unified
+from watcher.changes.volatility import shape
 from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, at_option, echo_config_warnings, now_or, pass_ctx
 from watcher.errors import UsageError
+from watcher.guides.template import SiteTemplates
 from watcher.project import Project
 from watcher.redact import redact_url
 
@@ -92,13 +95,42 @@ def _show(project: Project, source_id: str, old: str, new: str, color: bool | No
     result = diff_texts(store.read_version(source_id, old), store.read_version(source_id, new))
     console = terminal.make_console(color=color)
     header = f"{source_id}: {old} -> {new}"
+    note = _notes(project, source_id)
     if result.empty:
         click.echo(f"{header}: no difference")
     elif color or (color is None and console.is_terminal):
-        terminal.show_diff(console, result, header)
+        terminal.show_diff(console, result, header, note)
     else:
         labels = {"old_label": f"{source_id}@{old}", "new_label": f"{source_id}@{new}"}
-        click.echo(render_unified(result, **labels), nl=False)
+        click.echo(terminal.safe(_annotated(render_unified(result, **labels), note)), nl=False)
+
+
+def _notes(project: Project, source_id: str) -> Callable[[str], str | None]:
+    """What a changed line is, when the assessment leaves it out."""
+    config = project.config
+    source = config.source(source_id)
+    peers = {s.id: project.store.load_state(s.id) for s in config.sources if s.host == source.host}
+    template = SiteTemplates(config, peers, project.store).lines_for(source)
+    volatile = set(peers[source_id].volatile)
+
+    def note(text: str) -> str | None:
+        if shape(text) in volatile:
+            return "volatile, ignored"
+        if text in template:
+            return "the site's template, not counted"
+        return None
+
+    return note
+
+
+def _annotated(unified: str, note: Callable[[str], str | None]) -> str:
+    lines = unified.split("\n")
+    for index, line in enumerate(lines):
+        if line[:1] in "+-" and not line.startswith(("+++ ", "--- ")):
+            said = note(line[1:])
+            if said:
+                lines[index] = f"{line}   ({said})"
+    return "\n".join(lines)
 
 
 def _pinned_hash(project: Project, guide_id: str, source_id: str) -> str:
@@ -143,11 +175,12 @@ def history(ctx: Context, source: str, limit: int) -> None:
     for index, version in enumerate(state.versions):
         label = "baseline" if index == 0 else "reverted" if version.reverted else "change"
         seen = f"{version.seen:%Y-%m-%d %H:%M:%S}"
-        click.echo(f"  {seen}  {version.hash}  {label}  {redact_url(version.final_url)}")
+        line = f"  {seen}  {version.hash}  {label}  {redact_url(version.final_url)}"
+        click.echo(terminal.safe(line))
     click.echo("fetch attempts (newest first):")
     for row in project.journal.fetches(source_id, limit):
         detail = row.error or f"HTTP {row.status} {row.content_hash or ''}".rstrip()
-        click.echo(f"  {row.at:%Y-%m-%d %H:%M:%S}  {row.outcome:<9}  {detail}")
+        click.echo(terminal.safe(f"  {row.at:%Y-%m-%d %H:%M:%S}  {row.outcome:<9}  {detail}"))
 
 
 @click.command()

@@ -13,8 +13,8 @@ from rich.console import Console
 from watcher.check.reported import mark_reported, reported_in
 from watcher.check.run import check_now, select_sources
 from watcher.cli import jsonout, terminal
-from watcher.cli.common import Context, pass_ctx, wait_option
-from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERRUPTED
+from watcher.cli.common import Context, crash_log, pass_ctx, wait_option
+from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED
 from watcher.notify import alerts
 from watcher.redact import redact
 from watcher.results import RunResult, utcnow
@@ -78,12 +78,27 @@ def check(
             delivery = alerts.dispatch(project, utcnow())
         _print_check(console, run, quiet=quiet, as_json=as_json, total=len(selected))
         mark_reported(project, reported_in(run))
+    for repair in run.repairs:
+        click.echo(f"watcher: repaired: {repair}", err=True)
     if delivery is not None:
         _print_alerts(delivery, quiet=quiet)
     if run.interrupted:
         sys.exit(EXIT_INTERRUPTED)
+    exit_for_internal_errors(run)
     if run.all_failed:
         sys.exit(EXIT_ALL_FAILED)
+
+
+def exit_for_internal_errors(run: RunResult) -> None:
+    """Exit 70 after a run in which a source met a bug (its failure is recorded, the rest too)."""
+    broken = run.internal_errors
+    if not broken:
+        return
+    log = crash_log(r.traceback or f"{r.source}: {r.error}\n" for r in broken)
+    for result in broken:
+        message = f"watcher: {result.source}: {result.error} (traceback in {log})"
+        click.echo(terminal.safe(message), err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def _print_check(
@@ -101,8 +116,8 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
         if not quiet:
             click.echo(redact(f"notify: sent {key} to {channel}"), err=True)
     for channel, error in delivery.failed:
-        warning = f"watcher: warning: notify: {channel}: {error} (retried next check)"
-        click.echo(redact(warning), err=True)
+        message = f"watcher: warning: notify: {channel}: {error} (retried next check)"
+        click.echo(terminal.safe(redact(message)), err=True)
 
 
 @click.command()

@@ -3,11 +3,16 @@
 Everything here takes data and a console and draws it; nothing here
 decides anything. On a terminal there is colour, a progress bar and
 tables; when output is piped (cron, CI) it degrades to plain lines.
+
+Text that comes from pages, servers or files goes through :func:`safe`
+first: a control character or a bidi override is shown as an escape,
+never sent to the editor's terminal to act on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Protocol
@@ -55,6 +60,21 @@ OUTCOME_STYLES = {
     "reverted": "dim",
 }
 SEVERITY_STYLES = {"major": "bold red", "minor": "yellow", "cosmetic": "dim"}
+
+
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]")
+"""Controls but tab and newline (terminal escapes, carriage returns), and the bidi
+embeddings, overrides and isolates that make a line read in another order."""
+
+
+def safe(text: str) -> str:
+    """``text`` with control and bidi-control characters shown as ``\\x1b``, ``<U+202E>``."""
+    return _UNSAFE.sub(_escaped, text) if _UNSAFE.search(text) else text
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"<U+{code:04X}>"
 
 
 class Advance(Protocol):
@@ -181,8 +201,8 @@ def _check_table(console: Console, run: RunResult) -> None:
         table.add_column(column)
     for result in run.results:
         style = OUTCOME_STYLES.get(result.outcome, "")
-        detail = "\n".join([_detail(result), *_signal_lines(result)])
-        table.add_row(result.source, Text(result.outcome, style=style), detail)
+        detail = safe("\n".join([_detail(result), *_signal_lines(result)]))
+        table.add_row(result.source, Text(result.outcome, style=style), Text(detail))
     console.print(table)
     console.print(_counts(run))
     _flag_lines(console, run)
@@ -196,9 +216,10 @@ def _check_plain(console: Console, run: RunResult) -> None:
             or result.newly_failing
             or result.recovered
         ):
-            console.print(f"  {result.source}: {result.outcome}: {_detail(result)}", markup=False)
+            line = f"  {result.source}: {result.outcome}: {_detail(result)}"
+            console.print(safe(line), markup=False)
         for line in _signal_lines(result):
-            console.print(f"    {line}", markup=False)
+            console.print(safe(f"    {line}"), markup=False)
     _flag_lines(console, run)
 
 
@@ -275,7 +296,8 @@ def guide_table(
             state.append(f"\n{verdict.severity}", style=SEVERITY_STYLES.get(verdict.severity, ""))
         lines = [f"{r.text}\n  -> {r.action}" for r in verdict.reasons]
         reasons = "\n".join([*lines, _baseline_note(verdict)]).strip()
-        table.add_row(f"{verdict.guide}\n{titles.get(verdict.guide, '')}", state, escape(reasons))
+        title = Text(safe(f"{verdict.guide}\n{titles.get(verdict.guide, '')}"))
+        table.add_row(title, state, escape(safe(reasons)))
     console.print(table)
 
 
@@ -294,11 +316,11 @@ def source_table(
         table.add_column(column, overflow="fold")
     for source_id, state in states.items():
         table.add_row(
-            f"{source_id}\n{titles.get(source_id, '')}",
+            Text(safe(f"{source_id}\n{titles.get(source_id, '')}")),
             when(state.last_success),
             when(state.last_change),
             str(len(state.versions)),
-            escape(_error_cell(state)),
+            escape(safe(_error_cell(state))),
         )
     console.print(table)
 
@@ -316,9 +338,18 @@ def _error_cell(state: SourceState) -> str:
 # diff
 
 
-def show_diff(console: Console, diff: Diff, header: str) -> None:
-    """A diff with word-level highlights: colour and reverse video on a terminal."""
-    console.print(Text(header, style="bold"))
+def show_diff(
+    console: Console,
+    diff: Diff,
+    header: str,
+    note: Callable[[str], str | None] = lambda text: None,
+) -> None:
+    """A diff with word-level highlights: colour and reverse video on a terminal.
+
+    ``note`` says what a changed line is when the assessment leaves it out
+    ("volatile, ignored"); it is shown after the line, dimmed.
+    """
+    console.print(Text(safe(header), style="bold"))
     for hunk in diff.hunks:
         console.print(
             Text(
@@ -327,16 +358,20 @@ def show_diff(console: Console, diff: Diff, header: str) -> None:
             )
         )
         for line in hunk.lines:
-            console.print(_line_text(line))
+            text = _line_text(line)
+            said = note(line.text) if line.tag != " " else None
+            if said:
+                text.append(f"   ({said})", style="dim italic")
+            console.print(text)
 
 
 def _line_text(line: Line) -> Text:
     style = {"-": "red", "+": "green"}.get(line.tag, "dim")
     text = Text(f"{line.tag} ", style=style)
     if not line.words:
-        text.append(line.text, style=style)
+        text.append(safe(line.text), style=style)
         return text
     for word in line.words:
         strong = word.op != "equal"
-        text.append(word.text, style=f"{style} reverse bold" if strong else style)
+        text.append(safe(word.text), style=f"{style} reverse bold" if strong else style)
     return text

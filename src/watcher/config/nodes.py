@@ -219,7 +219,10 @@ def yaml_int(at: At) -> int:
     """An ``int``-tagged scalar as YAML 1.1 reads it (``0x1F``, ``1_000``)."""
     if not isinstance(at.node, yaml.ScalarNode):
         raise at.expected("an integer")
-    return int(CONSTRUCTOR.construct_yaml_int(at.node))
+    try:
+        return int(CONSTRUCTOR.construct_yaml_int(at.node))
+    except ValueError:  # past Python's limit on digits (4300): no setting is that large
+        raise at.error(f"the number {str(at.node.value)[:20]}... is too large") from None
 
 
 def read_fields(mapping: YamlMap, readers: Mapping[str, Callable[[At], object]]) -> dict[str, Any]:
@@ -239,6 +242,7 @@ def compose(path: str | os.PathLike[str]) -> yaml.Node:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read configuration: {exc.strerror}", path=str(path)) from None
+    _check_utf8(str(path), data)
     try:
         node = yaml.compose(data, Loader=_LOADER)
     except yaml.YAMLError as exc:
@@ -246,6 +250,25 @@ def compose(path: str | os.PathLike[str]) -> yaml.Node:
     if node is None:
         raise ConfigError("the file is empty", path=str(path), hint="it needs a sources: list")
     return node
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _check_utf8(path: str, data: bytes) -> None:
+    """Name the line of a byte that is not UTF-8 (YAML says only its offset)."""
+    if data.startswith(_UTF16_BOMS):
+        return  # UTF-16 with its byte order mark: YAML reads it
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} cannot be read",
+            path=path,
+            line=line,
+            hint="save the file as UTF-8 (an editor saved it as windows-1251?)",
+        ) from None
 
 
 def yaml_error(path: str, exc: yaml.YAMLError) -> ConfigError:

@@ -120,9 +120,12 @@ def _webhooks(at: At | None) -> tuple[Webhook, ...]:
     return tuple(each(as_list(at), _webhook))
 
 
-def _webhook(at: At) -> Webhook:
+def _webhook(at: At) -> Webhook | None:
+    before = noted()
     mapping = as_map(at, list(_WEBHOOK_FIELDS))
     values = read_fields(mapping, _WEBHOOK_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted
     url_at = mapping.require("url")
     if "{token}" in values["url"] and "token_env" not in values:
         raise url_at.error("the URL has a {token} placeholder but no token_env names it")
@@ -152,6 +155,8 @@ def notify_section(at: At | None) -> Notify | None:
         return Notify(None, **read_fields(mapping, _NOTIFY_FIELDS), webhooks=webhooks)
     smtp = as_map(smtp_at, list(_SMTP_FIELDS))
     values = read_fields(smtp, _SMTP_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted
     for name in ("host", "sender"):
         smtp.require(name)
     values.setdefault("security", "starttls")
@@ -174,15 +179,18 @@ def reports_section(at: At | None, root: Path, notify: Notify | None) -> ReportS
     if templates is not None and not templates.is_dir():
         raise mapping.require("templates").error(f"no such directory: {templates}")
     items = as_list(mapping.require("schedule")) if mapping.get("schedule") else []
-    jobs = tuple(_report_job(item, notify) for item in items)
+    jobs = tuple(each(items, lambda item: _report_job(item, notify)))
     return ReportSettings(templates=templates, schedule=jobs)
 
 
-def _report_job(at: At, notify: Notify | None) -> ReportJob:
+def _report_job(at: At, notify: Notify | None) -> ReportJob | None:
     """``{cron: "0 9 * * 1", formats: [html, atom], email: true, always: false}``."""
+    before = noted()
     mapping = as_map(at, list(_REPORT_JOB_FIELDS))
-    mapping.require("cron")
     values = read_fields(mapping, _REPORT_JOB_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted
+    mapping.require("cron")
     if values.get("email") and (notify is None or notify.smtp is None):
         hint = "configure notify: smtp: to mail digests"
         raise mapping.require("email").error("email: true needs notify: smtp:", hint=hint)

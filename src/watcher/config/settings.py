@@ -21,6 +21,7 @@ from typing import Any, Literal
 from watcher import __version__
 from watcher.changes.rules import SignalRules
 from watcher.config import values as v
+from watcher.config.limits import at_most
 from watcher.config.model import Defaults, DeskSettings, Source
 from watcher.config.nodes import At
 from watcher.fetch.policy import FetchPolicy
@@ -61,12 +62,41 @@ def _s(
 SETTINGS: tuple[Setting, ...] = (
     # -- fetch: how a source is fetched
     _s(
-        "user_agent", DEFAULT_USER_AGENT, v.read_text, "User-Agent header of every request", "fetch"
+        "user_agent",
+        DEFAULT_USER_AGENT,
+        v.read_header_text,
+        "User-Agent header of every request",
+        "fetch",
     ),
-    _s("timeout", timedelta(seconds=30), v.read_duration, "time allowed for one request", "fetch"),
-    _s("per_host", 2, v.read_positive_int, "concurrent requests per host", "fetch", host=True),
-    _s("max_size", 10 * 1024**2, v.read_size, "largest response body accepted", "fetch"),
-    _s("max_redirects", 10, v.read_count, "redirects followed before giving up", "fetch"),
+    _s(
+        "timeout",
+        timedelta(seconds=30),
+        at_most(v.read_duration, timedelta(minutes=30), "a longer wait only hides a dead site"),
+        "time allowed for one request",
+        "fetch",
+    ),
+    _s(
+        "per_host",
+        2,
+        at_most(v.read_positive_int, 32, "more requests at once is no longer polite"),
+        "concurrent requests per host",
+        "fetch",
+        host=True,
+    ),
+    _s(
+        "max_size",
+        10 * 1024**2,
+        at_most(v.read_size, 1024**3, "no page is bigger; every body is held in memory"),
+        "largest response body accepted",
+        "fetch",
+    ),
+    _s(
+        "max_redirects",
+        10,
+        at_most(v.read_count, 50, "browsers give up after 20"),
+        "redirects followed before giving up",
+        "fetch",
+    ),
     _s(
         "headers",
         MappingProxyType({}),
@@ -78,12 +108,18 @@ SETTINGS: tuple[Setting, ...] = (
     _s(
         "delay",
         timedelta(0),
-        v.read_pause,
+        at_most(v.read_pause, timedelta(minutes=5), "every run would wait that long per page"),
         "least time between two requests to one host",
         "fetch",
         host=True,
     ),
-    _s("retries", 2, v.read_count, "retries of a transient failure (timeout, 5xx, 429)", "fetch"),
+    _s(
+        "retries",
+        2,
+        at_most(v.read_count, 10, "a failure that many retries did not cure is not transient"),
+        "retries of a transient failure (timeout, 5xx, 429)",
+        "fetch",
+    ),
     _s(
         "max_retry_after",
         timedelta(minutes=2),
@@ -141,7 +177,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s(
         "confirm",
         0,
-        v.read_count,
+        at_most(v.read_count, 5, "each confirming fetch waits confirm_delay"),
         "fetches that must agree before a change is stored",
         "signal",
         "source",
@@ -149,7 +185,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s(
         "confirm_delay",
         timedelta(seconds=30),
-        v.read_pause,
+        at_most(v.read_pause, timedelta(minutes=10), "the run waits for it"),
         "wait between those fetches",
         "signal",
         "source",
@@ -185,11 +221,18 @@ SETTINGS: tuple[Setting, ...] = (
     # -- about: what editors and maintainers read
     _s("notes", "", v.read_str, "free text for maintainers", "about", "source"),
     # -- run: one value for the whole run, under defaults: only
-    _s("concurrency", 16, v.read_positive_int, "concurrent requests overall", "run", "run"),
+    _s(
+        "concurrency",
+        16,
+        at_most(v.read_positive_int, 512, "more sockets than a run can use"),
+        "concurrent requests overall",
+        "run",
+        "run",
+    ),
     _s(
         "workers",
         "auto",
-        v.read_workers,
+        at_most(v.read_workers, 16, "each is a process; more than the cores only slows the run"),
         "processes that extract text beside the fetching one",
         "run",
         "run",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from watcher.config.limits import check_backtracking, check_pem, check_url, header_value
 from watcher.config.model import ALERT_EVENTS
 from watcher.config.nodes import CONSTRUCTOR, At, as_list, as_map, located, scalar, yaml_int
 from watcher.errors import ConfigError
@@ -181,6 +182,7 @@ def read_url(at: At) -> str:
         raise at.error(f"invalid URL {url!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in url):
         raise at.error(f"invalid URL {url!r}", hint="use an absolute http:// or https:// URL")
+    check_url(at, url)
     return url
 
 
@@ -225,9 +227,11 @@ def _compile(at: At, pattern: str) -> re.Pattern[str]:
     if not pattern:
         raise at.error("empty regular expression", hint="it would match everywhere")
     try:
-        return re.compile(pattern)
+        compiled = re.compile(pattern)
     except re.error as exc:
         raise at.error(f"invalid regular expression {pattern!r}: {exc}") from None
+    check_backtracking(at, pattern)
+    return compiled
 
 
 def read_encoding(at: At) -> str:
@@ -248,8 +252,13 @@ def read_headers(at: At) -> Mapping[str, str]:
         text = read_str(value)
         if "\r" in text or "\n" in text:
             raise value.error("header values must be on one line")
-        headers[name] = text
+        headers[name] = header_value(value, text)
     return MappingProxyType(headers)
+
+
+def read_header_text(at: At) -> str:
+    """A non-empty value sent as an HTTP header (``user_agent``): printable ASCII."""
+    return header_value(at, read_text(at))
 
 
 def read_owner(at: At) -> str:
@@ -317,6 +326,8 @@ def read_ca_bundle(at: At) -> str:
     if path.exists() and not path.is_file():
         hint = "a PEM file, relative to sources.yaml"
         raise at.error(f"CA bundle is not a file: {path}", hint=hint)
+    if path.is_file():
+        check_pem(at, path)
     return str(path)
 
 
@@ -330,7 +341,7 @@ def read_email(at: At) -> str:
     value = read_str(at)
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
         raise at.error(f"invalid e-mail address {value!r}")
-    return value
+    return header_value(at, value)  # sent as the From: header of every request
 
 
 def read_ratio(at: At) -> float:

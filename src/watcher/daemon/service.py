@@ -33,21 +33,29 @@ from collections import Counter
 from collections.abc import Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from watcher.check.reported import mark_reported, pending, reported_in
 from watcher.check.run import run_check
-from watcher.config.model import Config
-from watcher.errors import LockedError, NotifyError, WatcherError
+from watcher.config.model import Config, Source
+from watcher.errors import LockedError, NotifyError, StateError, WatcherError
 from watcher.log import event
 from watcher.notify import alerts
 from watcher.notify.digests import run_job
 from watcher.project import Project
 from watcher.report.output import last_digest
 from watcher.results import Clock, RunResult, SourceResult, utcnow
-from watcher.schedule import Timer, Timers, due_sources, first_run, report_timer, source_timer
+from watcher.schedule import (
+    Timer,
+    Timers,
+    due_sources,
+    first_run,
+    is_due,
+    report_timer,
+    source_timer,
+)
 from watcher.state import SourceState
 
 BATCH_WINDOW = 0.5
@@ -55,6 +63,8 @@ BATCH_WINDOW = 0.5
 STOP_GRACE = 60.0
 """Seconds a stop waits for the batch in flight before cancelling it between sources."""
 LOCK_POLL = 0.5
+HOLD = timedelta(minutes=5)
+"""How long a source whose check recorded nothing waits before it is tried again."""
 ALERT_RETRY = 300.0
 """Seconds until alerts a channel refused are tried again, though no source is due."""
 LOCK_RETRY = 30.0
@@ -86,6 +96,7 @@ class Daemon:
     _batch: asyncio.Task[None] | None = field(default=None, init=False)
     _stopping: bool = field(default=False, init=False)
     _reload_asked: bool = field(default=False, init=False)
+    _held: dict[str, datetime] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.project = Project.load(self.config_path, self.db_url)  # ConfigError: exit 2
@@ -106,7 +117,7 @@ class Daemon:
             self.project.close()
 
     def _next_due(self) -> datetime | None:
-        states, now = self.project.states(), self.timer_clock()
+        states, now = self._states(), self.timer_clock()
         times = [first_run(s, states[s.id], now) for s in self.project.config.sources]
         return min(times, default=None)
 
@@ -156,8 +167,7 @@ class Daemon:
 
     async def _cycle(self) -> None:
         """One wake-up: the due batch, alerts and digests, under the lock."""
-        states = self.project.states()
-        due = due_sources(self.project.config.sources, states, self.timer_clock())
+        due = self._due()
         if not due and not self._reports_due and not self._alerts_owed:
             return
         lock = await self._acquire()
@@ -172,7 +182,7 @@ class Daemon:
         """Check every due source in one run, then send the alerts it calls for."""
         project = self.project
         _log_unreported(project)
-        due = due_sources(project.config.sources, project.states(), self.timer_clock())
+        due = self._due()
         if not due:
             return None
         event(logger, "batch.started", sources=[s.id for s in due])
@@ -189,8 +199,12 @@ class Daemon:
             project.reconcile()  # still under the lock: finish what an interrupted write left
             mark_reported(project, reported_in(RunResult(utcnow(), utcnow(), tuple(logged))))
             raise
+        finally:
+            self._hold_unrecorded(due)
         mark_reported(project, reported_in(run))
         event(logger, "batch.done", **_summary(run, time.monotonic() - started))
+        for repair in run.repairs:
+            event(logger, "store.repaired", logging.WARNING, repair=repair)
         self._alert()
         return run
 
@@ -246,8 +260,37 @@ class Daemon:
     # ------------------------------------------------------------ timers
 
     def _plan(self) -> list[Timer]:
-        states = self.project.states()
+        states = self._states()
         return plan(self.project.config, states, last_digest(self.project), self.timer_clock())
+
+    # ------------------------------------------------------------ holds
+
+    def _states(self) -> dict[str, SourceState]:
+        return {source.id: self._state(source.id) for source in self.project.config.sources}
+
+    def _state(self, source_id: str) -> SourceState:
+        """The committed state; a damaged one reads as never checked (it is due, then held)."""
+        try:
+            return self.project.store.load_state(source_id)
+        except StateError:
+            return SourceState(source_id)
+
+    def _due(self) -> list[Source]:
+        """The sources due now, but for those held after a check that recorded nothing."""
+        now = self.timer_clock()
+        self._held = {sid: until for sid, until in self._held.items() if until > now}
+        due = due_sources(self.project.config.sources, self._states(), now)
+        return [s for s in due if s.id not in self._held]
+
+    def _hold_unrecorded(self, batch: list[Source]) -> None:
+        """A source of ``batch`` still due (its check recorded nothing: damaged state, a
+        failed batch) waits :data:`HOLD` (at most its interval), never the next wake-up."""
+        now = self.timer_clock()
+        for source in batch:
+            if is_due(source, self._state(source.id), now):
+                hold = max(min(source.cadence.interval, HOLD), timedelta(seconds=BATCH_WINDOW))
+                self._held[source.id] = now + hold
+                event(logger, "source.held", logging.WARNING, source=source.id, until=now + hold)
 
     async def _on_timer(self, job_id: str) -> None:
         kind, _, name = job_id.partition(":")
@@ -258,9 +301,9 @@ class Daemon:
     def _reschedule(self) -> None:
         """Move each source's timer to its next due time, from the committed state."""
         now = self.timer_clock()
-        states = self.project.states()
+        states = self._states()
         for source in self.project.config.sources:
-            when = first_run(source, states[source.id], now)
+            when = max(first_run(source, states[source.id], now), self._held.get(source.id, now))
             self._timers.move(f"source:{source.id}", when)
 
     def _counts(self) -> dict[str, Any]:
@@ -331,6 +374,9 @@ def _log_result(result: SourceResult) -> None:
     if result.recovered:
         fields["recovered"] = True
     level = logging.WARNING if result.error else logging.INFO
+    if result.traceback:  # a bug met on this source: its failure is recorded, the rest goes on
+        fields["traceback"] = result.traceback
+        level = logging.ERROR
     event(logger, "check.done", level, **fields)
 
 

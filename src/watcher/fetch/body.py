@@ -1,4 +1,11 @@
-"""Bodies: checked status, decompressed as they stream, never over ``max_size``."""
+"""Bodies: checked status, decompressed as they stream, never over ``max_size``.
+
+A compressed body must end the way its format says a stream ends (gzip's
+trailer, deflate's final block): a stream cut short, even one whose
+``Content-Length`` matches what arrived, decodes to part of a page, so it
+is a ``network`` failure, never a snapshot. So is a stream that is not
+valid gzip or deflate, and an encoding we did not ask for (br, zstd...).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,13 @@ from email.message import Message
 import httpx
 
 from watcher.errors import FetchError, NetworkError
-from watcher.fetch.failures import network_error, status_error, too_large
+from watcher.fetch.failures import (
+    WIRE_ERRORS,
+    network_error,
+    status_error,
+    too_large,
+    transient,
+)
 from watcher.fetch.retry import retry_after
 
 ERROR_BODY_SIZE = 256 * 1024
@@ -38,26 +51,43 @@ async def _read_body(response: httpx.Response, limit: int) -> bytes:
     try:
         async for chunk in response.aiter_raw():
             decoder.feed(chunk)
-    except httpx.HTTPError as exc:
+    except WIRE_ERRORS as exc:
         raise network_error(exc, str(response.url)) from exc
     return decoder.finish()
 
 
 class _Decoder:
-    """Content-Encoding decoder that never produces more than ``limit`` bytes."""
+    """Content-Encoding decoder that never produces more than ``limit`` bytes.
+
+    ``finish`` refuses a compressed stream that did not reach its end.
+    """
 
     def __init__(self, encoding: str, limit: int, url: str) -> None:
         self.limit = limit
         self.url = url
+        self.encoding = encoding
         self.size = 0
         self.parts: list[bytes] = []
         self.inflater = _inflater(encoding, url)
+        self.started = False
 
     def feed(self, data: bytes) -> None:
         if self.inflater is None:
             self._keep(data)
             return
-        while data:
+        try:
+            self._inflate(data)
+        except zlib.error as exc:
+            raise self._broken(f"invalid {self.encoding} data ({exc})", _CORRUPT) from None
+
+    def _inflate(self, data: bytes) -> None:
+        assert self.inflater is not None
+        if not self.started and self.encoding == "deflate" and data:
+            # "deflate" is meant to be zlib-wrapped; some servers send it raw.
+            self.started = True
+            if (data[0] & 0x0F) != 8 or int.from_bytes(data[:2], "big") % 31:
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        while data and not self.inflater.eof:
             out = self.inflater.decompress(data, self.limit - self.size + 1)
             self._keep(out)
             data = self.inflater.unconsumed_tail
@@ -70,8 +100,20 @@ class _Decoder:
 
     def finish(self) -> bytes:
         if self.inflater is not None:
-            self._keep(self.inflater.flush())
+            try:
+                self._keep(self.inflater.flush())
+            except zlib.error as exc:
+                raise self._broken(f"invalid {self.encoding} data ({exc})", _CORRUPT) from None
+            if not self.inflater.eof:
+                message = f"truncated compressed body: the {self.encoding} stream ended early"
+                raise self._broken(message, "the server or a proxy cut the response")
         return b"".join(self.parts)
+
+    def _broken(self, message: str, hint: str) -> NetworkError:
+        return transient(NetworkError(message, url=self.url, hint=hint))
+
+
+_CORRUPT = "the server sent a corrupt compressed body"
 
 
 def _inflater(encoding: str, url: str) -> zlib._Decompress | None:
@@ -81,7 +123,9 @@ def _inflater(encoding: str, url: str) -> zlib._Decompress | None:
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
         return zlib.decompressobj()
-    raise NetworkError(f"unsupported Content-Encoding {encoding!r} (we asked for gzip)", url=url)
+    raise NetworkError(
+        f"unsupported Content-Encoding {encoding!r} (we asked for gzip or deflate)", url=url
+    )
 
 
 async def _error_body(response: httpx.Response) -> bytes:

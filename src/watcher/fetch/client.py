@@ -16,7 +16,6 @@ is transient (:mod:`watcher.fetch.retry`) and says every failure in words
 from __future__ import annotations
 
 import asyncio
-import base64
 import ssl
 import time
 from collections.abc import Callable
@@ -24,18 +23,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType, TracebackType
-from urllib.parse import unquote, urlsplit, urlunsplit
 
+import aiohttp
 import certifi
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from watcher.errors import FetchError, HTTPStatusError, RobotsError
 from watcher.fetch.body import charset, read_capped
-from watcher.fetch.failures import missing_ca_bundle, network_error, timed_out
+from watcher.fetch.failures import WIRE_ERRORS, missing_ca_bundle, network_error, timed_out
 from watcher.fetch.policy import FetchPolicy, host_of
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
+    AddressBook,
+    PinnedResolver,
     PrivateGuard,
     Resolver,
     next_hop,
@@ -120,7 +121,8 @@ class Fetcher:
         self._clients: dict[tuple[str | None, str | None, bool], httpx.AsyncClient] = {}
         self._transport = transport
         self._concurrency = concurrency
-        self._guard = PrivateGuard(resolver)
+        self._addresses = AddressBook(resolver)
+        self._guard = PrivateGuard(self._addresses)
         self._robots = RobotsCache()
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._on_request = on_request  # told each URL as its request starts (progress)
@@ -153,7 +155,12 @@ class Fetcher:
         verify = _tls_context(policy)
         transport = self._transport
         if transport is None and policy.proxy is None:
-            transport = AiohttpTransport(verify=verify, limits=limits, trust_env=False)
+            transport = AiohttpTransport(
+                verify=verify,
+                limits=limits,
+                trust_env=False,
+                client=lambda: _pinned_session(self._addresses, verify, limits),
+            )
         # timeout=None: the source's `timeout` (asyncio.timeout in _attempt) is the
         # only limit on a fetch; httpx's 5-second default would cap it beneath.
         return httpx.AsyncClient(
@@ -222,13 +229,13 @@ class Fetcher:
         stage: _Stage,
     ) -> Fetched:
         client = self._client(policy)
-        url, login = _credentials(origin)
+        url = origin
         chain: list[str] = []
         permanent = False
         headers = _request_headers(policy, validators)
         while True:
             stage.waiting(len(chain))
-            request = client.build_request("GET", url, headers=login.headers(url, headers))
+            request = client.build_request("GET", url, headers=headers)
             response = await _send(client, request)
             try:
                 location = redirect_target(response, url)
@@ -282,6 +289,20 @@ class Fetcher:
         return policy_for_response(fetched.status, fetched.body)
 
 
+def _pinned_session(
+    book: AddressBook, verify: ssl.SSLContext | bool, limits: httpx.Limits
+) -> aiohttp.ClientSession:
+    """The aiohttp session of direct connections: to the addresses the guard checked."""
+    connector = aiohttp.TCPConnector(
+        resolver=PinnedResolver(book),
+        use_dns_cache=False,
+        ssl=verify if isinstance(verify, ssl.SSLContext) else False,
+        limit=limits.max_connections or 0,
+        keepalive_timeout=limits.keepalive_expiry,
+    )
+    return aiohttp.ClientSession(connector=connector)
+
+
 def _tls_context(policy: FetchPolicy) -> ssl.SSLContext | bool:
     """The default trust store, plus the source's CA bundle; or no verification."""
     if not policy.verify:
@@ -290,42 +311,6 @@ def _tls_context(policy: FetchPolicy) -> ssl.SSLContext | bool:
     if policy.ca_bundle:
         context.load_verify_locations(cafile=policy.ca_bundle)
     return context
-
-
-@dataclass(frozen=True)
-class _Login:
-    """Credentials a source URL carries (``https://user:password@host/``).
-
-    They are sent as HTTP Basic authorization to the URL's own origin only,
-    never to another host a redirect leads to, and the URL goes out without
-    them (the transport refuses both at once).
-    """
-
-    origin: tuple[str, str] | None = None
-    authorization: str = ""
-
-    def headers(self, url: str, headers: dict[str, str]) -> dict[str, str]:
-        if self.origin is None or _origin(url) != self.origin:
-            return headers
-        if any(name.lower() == "authorization" for name in headers):
-            return headers  # the source's own header wins
-        return {**headers, "Authorization": self.authorization}
-
-
-def _credentials(url: str) -> tuple[str, _Login]:
-    """The URL without its userinfo, and the login it stood for."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return url, _Login()
-    bare = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-    token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    return bare, _Login(_origin(bare), f"Basic {token}")
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _request_headers(policy: FetchPolicy, validators: Validators | None) -> dict[str, str]:
@@ -345,7 +330,7 @@ def _request_headers(policy: FetchPolicy, validators: Validators | None) -> dict
 async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
     try:
         return await client.send(request, stream=True)
-    except httpx.HTTPError as exc:
+    except WIRE_ERRORS as exc:  # a malformed answer too, whatever the transport raised
         raise network_error(exc, str(request.url)) from exc
 
 

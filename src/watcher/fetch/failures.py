@@ -8,12 +8,15 @@ of what to do; whether it is worth a retry is marked on the error
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 from datetime import timedelta
 from types import MappingProxyType
+from typing import TypeVar
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 
 from watcher.errors import (
@@ -24,6 +27,17 @@ from watcher.errors import (
     TimeoutError_,
     TooLargeError,
 )
+
+WIRE_ERRORS: tuple[type[BaseException], ...] = (
+    httpx.HTTPError,
+    aiohttp.ClientError,  # what the aiohttp transport lets through unmapped (a malformed response)
+    OSError,
+    ValueError,
+    EOFError,
+)
+"""Everything sending a request or reading a body may raise because of what the server did."""
+
+_E = TypeVar("_E", bound=FetchError)
 
 GONE_STATUSES = frozenset({404, 410})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -44,7 +58,7 @@ _DNS_MARKERS = (
 )
 
 
-def transient(error: FetchError) -> FetchError:
+def transient(error: _E) -> _E:
     """Mark ``error`` as worth a retry."""
     error.transient = True
     return error
@@ -92,22 +106,18 @@ def timed_out(url: str, limit: timedelta, stage: str = "") -> TimeoutError_:
     )
 
 
-def network_error(exc: httpx.HTTPError, url: str) -> FetchError:
+def network_error(exc: BaseException, url: str) -> FetchError:
     """Say in words what went wrong on the wire; mark what is worth a retry.
 
-    The cause decides, not the exception's type: a TLS, DNS or refusal
-    problem is named as such whichever httpx class the transport raised.
+    The cause decides, not the exception's type: a TLS, DNS, refusal or
+    reset problem is named as such whichever class the transport raised
+    (the aiohttp transport reports every lost connection as a connect
+    timeout), and only a real timeout is a ``timeout``.
     """
-    cert = find_cause(exc, ssl.SSLCertVerificationError)
-    if cert is not None:
-        return NetworkError(
-            f"TLS certificate not trusted: {_cert_problem(cert)}",
-            url=url,
-            hint="if the site uses the Russian national root CA, configure `ca_bundle`",
-        )
-    if find_cause(exc, ssl.SSLError) is not None:
-        return NetworkError(f"TLS handshake failed: {exc}", url=url)
-    text = str(exc) or type(exc).__name__
+    tls = _tls_failure(exc, url)
+    if tls is not None:
+        return tls
+    text = _first_line(str(exc)) or type(exc).__name__
     lowered = text.lower()
     if any(marker in lowered for marker in _DNS_MARKERS):
         return _dns_failure(url)
@@ -115,15 +125,86 @@ def network_error(exc: httpx.HTTPError, url: str) -> FetchError:
         return transient(NetworkError("connection refused", url=url))
     if find_cause(exc, socket.gaierror):
         return _dns_failure(url)
+    lost = _lost_connection(exc, url)
+    if lost is not None:
+        return lost
     if isinstance(exc, httpx.TimeoutException) or find_cause(exc, TimeoutError):
-        # Checked after DNS and refusals: the aiohttp transport reports those as
-        # connect timeouts, and they are neither slow nor worth the same retry.
         return transient(TimeoutError_(f"timed out ({type(exc).__name__})", url=url))
     if isinstance(exc, httpx.RemoteProtocolError):
         return transient(NetworkError(f"the server broke the protocol: {text}", url=url))
     if isinstance(exc, httpx.ReadError):
         return transient(NetworkError(f"connection reset while reading: {text}", url=url))
+    malformed = find_cause(exc, aiohttp.ClientResponseError)
+    if malformed is not None or not isinstance(exc, httpx.HTTPError):
+        detail = _first_line(getattr(malformed, "message", "") or text).split(": b'")[0]
+        message = f"the server sent a malformed response: {detail.rstrip(':')}"
+        return NetworkError(message, url=url, hint="not an HTTP answer watcher can trust")
     return transient(NetworkError(f"network error: {text}", url=url))
+
+
+def _tls_failure(exc: BaseException, url: str) -> NetworkError | None:
+    """A certificate the trust store refuses, or a handshake that failed."""
+    cert = find_cause(exc, ssl.SSLCertVerificationError)
+    if cert is not None:
+        problem = _cert_problem(cert)
+        hint = _CERT_HINTS.get(problem, _CERT_HINTS["unknown issuer"])
+        return NetworkError(f"TLS certificate not trusted: {problem}", url=url, hint=hint)
+    handshake = find_cause(exc, ssl.SSLError)
+    if handshake is None:
+        return None
+    if "WRONG_VERSION_NUMBER" in str(handshake):
+        return NetworkError(
+            "TLS handshake failed: the server does not speak TLS on this port",
+            url=url,
+            hint="if that port is plain HTTP, the URL should say http://",
+        )
+    return NetworkError(f"TLS handshake failed: {_first_line(str(handshake))}", url=url)
+
+
+_CERT_HINTS = {
+    "unknown issuer": "if the site's CA is not a public one (e.g. the Russian national root CA),"
+    " configure `ca_bundle`",
+    "certificate expired": "the site's certificate expired: nothing to configure here;"
+    " tell the site, or wait for it to renew",
+    "certificate does not match the host name": "the certificate is for another host:"
+    " check the URL (a www. prefix?)",
+}
+
+
+def _lost_connection(exc: BaseException, url: str) -> NetworkError | None:
+    """The server closed or reset the connection: a network failure, not a timeout."""
+    if find_cause(exc, aiohttp.ServerTimeoutError) is not None:
+        return None
+    if find_cause(exc, aiohttp.ServerDisconnectedError) is not None:
+        message = "the server closed the connection without answering"
+        hint = _PLAIN_TO_TLS if url.startswith("http://") else None
+        return transient(NetworkError(message, url=url, hint=hint))
+    reset = find_cause(exc, ConnectionResetError)
+    if reset is not None or _errno_in_chain(exc, errno.ECONNRESET):
+        hint = _PLAIN_TO_TLS if url.startswith("http://") else None
+        return transient(NetworkError("connection reset by the server", url=url, hint=hint))
+    payload = find_cause(exc, aiohttp.ClientPayloadError)
+    if payload is not None:
+        detail = _first_line(str(payload))
+        return transient(NetworkError(f"the body was cut short: {detail}", url=url))
+    if find_cause(exc, aiohttp.ClientConnectionError) is not None:
+        detail = _first_line(str(find_cause(exc, aiohttp.ClientConnectionError)))
+        return transient(NetworkError(f"connection lost: {detail or 'no detail'}", url=url))
+    return None
+
+
+_PLAIN_TO_TLS = "if that port speaks https, the URL should say https://"
+
+
+def _errno_in_chain(exc: BaseException, number: int) -> bool:
+    found = find_cause(exc, OSError)
+    return isinstance(found, OSError) and found.errno == number
+
+
+def _first_line(text: str, width: int = 200) -> str:
+    """The first line of an exception's message, cut to ``width``: servers send huge ones."""
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= width else line[: width - 3] + "..."
 
 
 def _dns_failure(url: str) -> NetworkError:

@@ -29,7 +29,7 @@ them on a fresh clone with no extra state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +38,7 @@ from typing import Protocol
 from watcher.changes.assessment import Assessment, assess_versions, rank
 from watcher.config.model import Config, Guide, Source
 from watcher.errors import StoreError
+from watcher.guides.template import SiteTemplates
 from watcher.results import Severity
 from watcher.state import DISMISS, AcceptedReport, GuideReviews, Pin, SourceState
 
@@ -225,8 +226,13 @@ def guide_verdict(
     reviews: GuideReviews,
     now: datetime,
     versions: VersionReader | None = None,
+    templates: SiteTemplates | None = None,
 ) -> GuideVerdict:
-    """The state of ``guide`` at ``now``; with ``versions``, changes and claims are assessed."""
+    """The state of ``guide`` at ``now``; with ``versions``, changes and claims are assessed.
+
+    ``templates`` (learnt from the same states and versions when not given)
+    keeps the site's template lines out of the assessment.
+    """
     pins = reviews.pins()
     verdicts = tuple(
         source_verdict(
@@ -235,9 +241,15 @@ def guide_verdict(
         for sid in guide.source_ids
     )
     if versions is not None:
+        templates = templates or SiteTemplates(config, states, versions)
         verdicts = tuple(
             assessed_verdict(
-                config.source(v.source), v, config.claims(guide.id, v.source), versions
+                config.source(v.source),
+                v,
+                config.claims(guide.id, v.source),
+                versions,
+                template=templates.lines_for(config.source(v.source)),
+                volatile=(states.get(v.source) or SourceState(v.source)).volatile,
             )
             for v in verdicts
         )
@@ -252,7 +264,13 @@ def guide_verdict(
 
 
 def assessed_verdict(
-    source: Source, verdict: SourceVerdict, claims: tuple[str, ...], versions: VersionReader
+    source: Source,
+    verdict: SourceVerdict,
+    claims: tuple[str, ...],
+    versions: VersionReader,
+    *,
+    template: frozenset[str] = frozenset(),
+    volatile: Sequence[str] = (),
 ) -> SourceVerdict:
     """The verdict with its pinned -> current assessment, when there is something to say."""
     if verdict.current is None or not (verdict.changed or claims):
@@ -266,6 +284,8 @@ def assessed_verdict(
             verdict.current,
             claims,
             lambda h: versions.read_version(source.id, h),
+            template=template,
+            volatile=volatile,
         )
     except StoreError:
         return verdict  # a missing version file: the change is still reported, unassessed
@@ -401,11 +421,20 @@ def all_verdicts(
     reviews: Mapping[str, GuideReviews],
     now: datetime,
     versions: VersionReader | None = None,
+    templates: SiteTemplates | None = None,
 ) -> list[GuideVerdict]:
     """Every guide's verdict, in configuration order (assessed when ``versions`` is given)."""
+    if templates is None and versions is not None:
+        templates = SiteTemplates(config, states, versions)
     return [
         guide_verdict(
-            guide, config, states, reviews.get(guide.id) or GuideReviews(guide.id), now, versions
+            guide,
+            config,
+            states,
+            reviews.get(guide.id) or GuideReviews(guide.id),
+            now,
+            versions,
+            templates,
         )
         for guide in config.guides
     ]

@@ -11,6 +11,7 @@ Composing (:func:`compose`) is pure; :func:`send` does the network part.
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Sequence
@@ -80,14 +81,24 @@ def message(mail: Mail, smtp: SmtpSettings) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = smtp.sender
     msg["To"] = ", ".join(mail.to)
-    msg["Subject"] = mail.subject
+    msg["Subject"] = " ".join(_plain(mail.subject).split())
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain=_domain(smtp.sender))
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(mail.text)
+    msg.set_content(_plain(mail.text))
     if mail.html:
         msg.add_alternative(mail.html, subtype="html")
     return msg
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(text: str) -> str:
+    """Plain text for a mail reader: no control character, bidi overrides shown as <U+202E>."""
+    text = _CONTROLS.sub("", text)
+    return _BIDI.sub(lambda match: f"<U+{ord(match.group()):04X}>", text)
 
 
 def _domain(address: str) -> str:

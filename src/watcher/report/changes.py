@@ -152,7 +152,14 @@ def _change_item(
     claims = history.config.claims(guide_id, source.id)
     texts = {old_hash: old, new_hash: new}
     assessment = assess_versions(
-        source.id, source.signal, old_hash, new_hash, claims, texts.__getitem__
+        source.id,
+        source.signal,
+        old_hash,
+        new_hash,
+        claims,
+        texts.__getitem__,
+        template=history.templates.lines_for(source),
+        volatile=state.volatile,
     )
     return ChangeItem(
         guide=guide_id,
@@ -174,6 +181,7 @@ def _change_item(
         reasons=assessment.reasons,
         claims=assessment.claims,
         law=assessment.law,
+        template_only=assessment.template_only,
     )
 
 

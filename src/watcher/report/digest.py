@@ -33,7 +33,6 @@ Sections, in the order every format shows them:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -57,11 +56,11 @@ from watcher.guides.freshness import (
 from watcher.project import Project
 from watcher.redact import redact_url
 from watcher.report.changes import guide_section
+from watcher.report.grouping import group_templates
 from watcher.report.model import (
     ATTENTION_ORDER,
     DISMISSED,
     OPEN,
-    TEMPLATE_MIN_SOURCES,
     Attempt,
     Attention,
     AuditItem,
@@ -75,7 +74,6 @@ from watcher.report.model import (
     QuietItem,
     Signoff,
     SourceInfo,
-    TemplateItem,
     day,
 )
 from watcher.report.readers import held_reports, reader_reports, with_reports
@@ -100,7 +98,9 @@ def build_digest(
     config = history.config
     verdicts = {
         v.guide: v
-        for v in all_verdicts(config, history.states, history.reviews, until, history.versions)
+        for v in all_verdicts(
+            config, history.states, history.reviews, until, history.versions, history.templates
+        )
     }
     infos = {g.id: _guide_info(g, verdicts[g.id]) for g in config.guides}
     every = [
@@ -108,7 +108,7 @@ def build_digest(
         for guide in config.guides
     ]
     shown, below = _at_least(every, min_severity)
-    shown, templates = _group_templates(config, shown)
+    shown, templates = group_templates(config, shown)
     sections = tuple(sorted((s for s in shown if s.changes), key=_section_order))
     signoffs = _signoffs(history.reviews, since, until)
     health = _health(history, since, until)
@@ -173,32 +173,6 @@ def _at_least(
 
 def _shown(item: ChangeItem, minimum: Severity) -> bool:
     return item.severity is None or item.claim_problem or rank(item.severity) >= rank(minimum)
-
-
-def _group_templates(
-    config: Config, sections: Sequence[GuideSection]
-) -> tuple[list[GuideSection], tuple[TemplateItem, ...]]:
-    """Take out the identical open changes of many sources of one host as template items.
-
-    A change that breaks a claim is never grouped away: it stays with its guide.
-    """
-    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[ChangeItem]] = defaultdict(list)
-    for section in sections:
-        for item in section.changes:
-            if item.status == OPEN and not item.claim_problem:
-                groups[(config.source(item.source.id).host, item.signature)].append(item)
-    templates = tuple(
-        TemplateItem(host, tuple(sorted(items, key=lambda i: (i.source.id, i.guide))))
-        for (host, _), items in groups.items()
-        if len({i.source.id for i in items}) >= TEMPLATE_MIN_SOURCES
-    )
-    taken = {(i.guide, i.entry_id) for t in templates for i in t.items}
-    kept = [
-        replace(s, changes=tuple(i for i in s.changes if (i.guide, i.entry_id) not in taken))
-        for s in sections
-    ]
-    ordered = sorted(templates, key=lambda t: (-rank(t.change.severity), t.host))
-    return kept, tuple(ordered)
 
 
 def _guide_info(guide: Guide, verdict: GuideVerdict) -> GuideInfo:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Protocol
 
 from watcher.changes.facts import (
@@ -23,6 +24,7 @@ from watcher.guides.freshness import (
     OVERDUE,
     UNVERIFIED,
 )
+from watcher.guides.template import SiteTemplates
 from watcher.redact import redact_url
 from watcher.results import ClaimResult, DiffStats, Severity
 from watcher.state import GuideReviews, ReviewEntry, SourceState
@@ -158,6 +160,8 @@ class ChangeItem:
     reasons: tuple[str, ...] = ()
     claims: tuple[ClaimResult, ...] = ()
     law: tuple[str, ...] = ()
+    template_only: bool = False
+    """Only the site's template changed (shown once per host, flagging no guide)."""
 
     @property
     def claim_problem(self) -> bool:
@@ -400,6 +404,11 @@ class History:
     audits: Mapping[str, GuideAudit] = field(default_factory=dict)
     reports: Sequence[ReaderReportItem] = ()
     """Readers' reports from the journal: new ones and accepted ones (optional detail)."""
+
+    @cached_property
+    def templates(self) -> SiteTemplates:
+        """The site template lines of every source, learnt from these states and versions."""
+        return SiteTemplates(self.config, self.states, self.versions)
 
     def state(self, source_id: str) -> SourceState:
         """The committed state of a source (empty if it was never checked)."""

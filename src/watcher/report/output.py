@@ -17,6 +17,7 @@ files are written atomically.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,7 +118,7 @@ def write_report(
     feed = _merge_feed(state.feed, _feed_entries(digest, renderer, guide_titles))
     if "atom" in formats:
         xml = renderer.feed(feed, digest.generated, "latest.html")
-        written.append(_write(out_dir / "feed.xml", xml))
+        written.append(_write(out_dir / "feed.xml", xml_text(xml)))
     if "html" in formats:
         index = renderer.index(_index_rows(out_dir, digests), digest.generated)
         written.append(_write(out_dir / "index.html", index))
@@ -139,6 +140,17 @@ def digest_name(until: datetime, previous: Iterable[Mapping[str, Any]]) -> str:
         if taken.get(name, until.isoformat()) == until.isoformat():
             return name
     return f"{candidates[-1]}-{len(taken)}"
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 forbids (controls, U+FFFE, U+FFFF...).
+
+    One such character makes the whole feed invalid, and feed readers drop it.
+    """
+    return _NOT_XML.sub("", text)
 
 
 def _write(path: Path, text: str) -> Path:

@@ -211,11 +211,26 @@ class Journal:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
-        with _translated(url), self._connect() as connection, connection.begin():
-            Base.metadata.create_all(connection)
+        with _translated(url), self._connect() as connection:
+            try:
+                with connection.begin():
+                    Base.metadata.create_all(connection)
+            except SQLAlchemyError as exc:
+                raise _open_error(url, exc) from exc
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def healthy(self) -> bool:
+        """False when SQLite finds the file damaged (``PRAGMA quick_check``)."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        try:
+            with self.engine.connect() as connection:
+                answer = connection.exec_driver_sql("PRAGMA quick_check").scalar()
+        except SQLAlchemyError:
+            return False
+        return answer == "ok"
 
     @contextmanager
     def lock(self, command: str, wait: float = 0.0) -> Iterator[None]:
@@ -232,10 +247,13 @@ class Journal:
             tx.flush()
 
     def _connect(self) -> Connection:
-        """A connection; failing to get one means the database is unreachable (exit 5)."""
+        """A connection; failing to get one means the server is unreachable (exit 6),
+        or, for SQLite, that its file cannot be opened (a damaged file: reindex)."""
         try:
             return self.engine.connect()
         except SQLAlchemyError as exc:
+            if sqlite_path(self.url) is not None:
+                raise _open_error(self.url, exc) from exc
             raise _unreachable(self.url, exc) from exc
 
     def reconcile(self, states: Sequence[SourceState]) -> int:
@@ -278,7 +296,7 @@ CONNECT_TIMEOUT = 10
 
 @contextmanager
 def _translated(url: str) -> Iterator[None]:
-    """SQLAlchemy's errors as watcher's: a lost connection is a DatabaseError (exit 5)."""
+    """SQLAlchemy's errors as watcher's: a lost connection is a DatabaseError (exit 6)."""
     try:
         yield
     except DBAPIError as exc:
@@ -300,6 +318,22 @@ def _reason(exc: SQLAlchemyError) -> str:
     """The driver's own words, on one line, without SQLAlchemy's SQL and parameters."""
     cause = getattr(exc, "orig", None) or exc
     return " ".join(str(cause).split()) or type(cause).__name__
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL; None for another database."""
+    prefix = "sqlite:///"
+    return Path(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+
+def _open_error(url: str, exc: SQLAlchemyError) -> StoreError:
+    """The database cannot be opened; a damaged SQLite file is rebuilt by ``reindex``."""
+    orig = getattr(exc, "orig", None)
+    detail = str(orig) if orig is not None else str(exc).split("\n")[0]
+    hint = None
+    if sqlite_path(url) is not None and ("not a database" in detail or "malformed" in detail):
+        hint = "the database file is damaged: `watcher reindex` rebuilds it from snapshots/"
+    return StoreError(f"cannot open the database {redact_url(url)}: {detail}", hint=hint)
 
 
 def _engine(url: str) -> Engine:

@@ -15,21 +15,39 @@ into place with ``os.replace``, so a crash leaves the old file or the new
 one, never half of either. Content-addressed files are written before
 ``state.json``, which is the commit point of a check; ``current.txt`` is
 derived from it and repaired on read if a crash came in between.
+
+What is read is checked, since people edit and merge these files: JSON
+with git's conflict markers, of the wrong shape or not UTF-8 is a
+:class:`~watcher.errors.StateError` naming the file and what to do; a
+version file is verified against its hash (the hash function is given by
+the project), and a damaged or missing one is rebuilt from ``current.txt``
+or its raw body when they give that very text, and listed in
+:attr:`SnapshotStore.repairs`; never from an unverified file. A
+``state.json`` that is gone while ``versions/`` holds files is refused, not
+taken for a source never checked.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import zstandard
 
-from watcher.errors import StoreError
+from watcher.errors import StateError, StoreError
+from watcher.shapes import ShapeError
 from watcher.state import SourceState
+
+Hasher = Callable[[str], str]
+"""A text -> its content hash (the project's, from the normalize stage)."""
+Rerender = Callable[[str, str], "str | None"]
+"""(source id, hash) -> the version's text rebuilt from its raw body, or None."""
 
 SNAPSHOTS_README = """\
 # snapshots/
@@ -78,25 +96,85 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
         _MADE_DIRS.add(folder)
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
     try:
-        _write_file(tmp, data, durable)
-    except FileNotFoundError:  # the folder went away (a rename): make it again
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_file(tmp, data, durable)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        try:
+            _write_file(tmp, data, durable)
+        except FileNotFoundError:  # the folder went away (a rename): make it again
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_file(tmp, data, durable)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
+_WRITE_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space and run again (no file was half-written)",
+    errno.EDQUOT: "the disk quota is exhausted: free some space and run again",
+    errno.EROFS: "the folder is on a read-only file system: mount it writable or move the project",
+    errno.EACCES: "this user may not write there: check the folder's owner and permissions",
+    errno.EPERM: "this user may not write there: check the folder's owner and permissions",
+}
+
+
+def write_error(path: Path, exc: OSError) -> StoreError:
+    """A write that failed, naming the file and the cause in words."""
+    cause = exc.strerror or str(exc)
+    return StoreError(f"cannot write {path}: {cause}", hint=_WRITE_HINTS.get(exc.errno or 0))
+
+
+_CONFLICT = re.compile(r"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_RESTORE = "restore it from git (`git checkout -- {path}`), or from a backup"
 
 
 def read_json(path: Path) -> Any:
-    """A committed JSON document; None if the file does not exist."""
+    """A committed JSON document; None if the file does not exist.
+
+    A file with git's conflict markers, not UTF-8 or not JSON is a
+    :class:`StateError` saying so and what to do.
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise StateError(
+            f"{path}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x})",
+            path=str(path),
+            hint=_RESTORE.format(path=path),
+        ) from None
+    if _CONFLICT.search(text):
+        raise StateError(
+            f"merge conflict in {path}",
+            path=str(path),
+            hint=f"keep one side (`git checkout --ours -- {path}`, or --theirs) or edit the"
+            " <<<<<<< ======= >>>>>>> lines out, then `git add` it",
+        )
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise StateError(
+            f"{path} is not valid JSON: {exc}", path=str(path), hint=_RESTORE.format(path=path)
+        ) from None
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def shape_error(path: Path, exc: ShapeError) -> StateError:
+    """A committed document of the wrong shape, named by file and key."""
+    return StateError(f"{path}: {exc}", path=str(path), hint=_RESTORE.format(path=path))
 
 
 def write_json(path: Path, data: Any, *, durable: bool = False) -> None:
@@ -118,10 +196,20 @@ def _write_file(path: Path, data: bytes, durable: bool) -> None:
 
 
 class SnapshotStore:
-    """Reads and writes ``snapshots/``."""
+    """Reads and writes ``snapshots/``.
 
-    def __init__(self, root: Path) -> None:
+    ``hasher`` verifies version files on read (none: they are trusted);
+    ``rerender`` rebuilds a version from its raw body.
+    """
+
+    def __init__(
+        self, root: Path, *, hasher: Hasher | None = None, rerender: Rerender | None = None
+    ) -> None:
         self.root = root
+        self.hasher = hasher
+        self.rerender = rerender
+        self.repairs: list[str] = []
+        """What was repaired since this store was opened, in words."""
         self._readme_checked = False
 
     def source_dir(self, source_id: str) -> Path:
@@ -136,9 +224,46 @@ class SnapshotStore:
     # state -------------------------------------------------------------
 
     def load_state(self, source_id: str) -> SourceState:
-        """The source's committed state (empty if never checked)."""
-        data = read_json(self.source_dir(source_id) / "state.json")
-        return SourceState(source=source_id) if data is None else SourceState.from_json(data)
+        """The source's committed state (empty if never checked).
+
+        A damaged ``state.json``, or one that is gone while ``versions/``
+        holds files, is a :class:`StateError`: never a silent fresh start.
+        """
+        path = self.state_path(source_id)
+        data = read_json(path)
+        if data is None:
+            self._refuse_lost_state(source_id)
+            return SourceState(source=source_id)
+        try:
+            state = SourceState.from_json(data)
+        except ShapeError as exc:
+            raise shape_error(path, exc) from None
+        if state.source != source_id:
+            raise StateError(
+                f"{path} is the state of source {state.source!r}, not {source_id!r}",
+                path=str(path),
+                hint="a folder copied or renamed by hand: use `watcher rename-source`",
+            )
+        return state
+
+    def state_path(self, source_id: str) -> Path:
+        return self.source_dir(source_id) / "state.json"
+
+    def stored_versions(self, source_id: str) -> list[Path]:
+        """The version files of a source, whatever its state says."""
+        return sorted((self.source_dir(source_id) / "versions").glob("*.txt"))
+
+    def _refuse_lost_state(self, source_id: str) -> None:
+        versions = self.stored_versions(source_id)
+        if not versions:
+            return
+        path = self.state_path(source_id)
+        raise StateError(
+            f"{path} is missing, but {len(versions)} version(s) of {source_id} are stored",
+            path=str(path),
+            hint=f"restore it from git (`git checkout -- {path}`), or run `watcher reindex`"
+            " to rebuild it from the database journal",
+        )
 
     def save_state(self, state: SourceState, *, current_changed: bool = True) -> None:
         """Commit ``state``, then bring ``current.txt`` in line with it."""
@@ -154,12 +279,8 @@ class SnapshotStore:
             path.unlink(missing_ok=True)
             return
         wanted = self.read_version(state.source, current).encode("utf-8")
-        try:
-            if path.read_bytes() == wanted:
-                return
-        except FileNotFoundError:
-            pass
-        atomic_write(path, wanted)
+        if _read_or_none(path) != wanted:  # unreadable: the write says what is in the way
+            atomic_write(path, wanted)
 
     def repair(self, state: SourceState) -> None:
         """Fix ``current.txt`` if a crash left it behind ``state.json``."""
@@ -185,14 +306,52 @@ class SnapshotStore:
             atomic_write(path, text.encode("utf-8"))
 
     def read_version(self, source_id: str, content_hash: str) -> str:
+        """A version's text, verified against its hash; rebuilt if damaged or missing."""
         path = self.version_path(source_id, content_hash)
         try:
-            return path.read_text(encoding="utf-8")
+            data: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            data = None
         except OSError as exc:
-            raise StoreError(
-                f"version {content_hash} of {source_id} is missing ({path})",
-                hint="run `watcher reindex` or restore snapshots/ from git",
-            ) from exc
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        text, problem = self._verified(data, content_hash)
+        if text is not None:
+            return text
+        return self._rebuild_version(source_id, content_hash, problem)
+
+    def _verified(self, data: bytes | None, content_hash: str) -> tuple[str | None, str]:
+        """The text if ``data`` is the version's, else None and what is wrong with it."""
+        if data is None:
+            return None, "missing"
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "not UTF-8"
+        if self.hasher is not None and self.hasher(text) != content_hash:
+            return None, "damaged (its text does not match its hash)"
+        return text, ""
+
+    def _rebuild_version(self, source_id: str, content_hash: str, problem: str) -> str:
+        """Rewrite a damaged or missing version from a source that gives that very text."""
+        path = self.version_path(source_id, content_hash)
+        text, origin = None, ""
+        if self.hasher is not None:
+            current = self.source_dir(source_id) / "current.txt"
+            text, origin = self._verified(_read_or_none(current), content_hash)[0], "current.txt"
+            if text is None and self.rerender is not None:
+                text, origin = self.rerender(source_id, content_hash), "its raw body"
+            if text is not None and self.hasher(text) != content_hash:
+                text = None
+        if text is None:
+            raise StateError(
+                f"version {content_hash} of {source_id} is {problem} ({path})"
+                " and cannot be rebuilt",
+                path=str(path),
+                hint=f"restore it from git (`git checkout -- {path}`)",
+            )
+        atomic_write(path, text.encode("utf-8"))
+        self.repairs.append(f"{path} was {problem}: rebuilt from {origin}")
+        return text
 
     # raw bodies --------------------------------------------------------
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from watcher.state import GuideReviews, ReviewEntry
-from watcher.store.files import read_json, write_json
+from watcher.shapes import ShapeError
+from watcher.state import GuideReviews, ReviewEntry, reviews_from_json
+from watcher.store.files import read_json, shape_error, write_json
 from watcher.store.reports import AcceptedReportStore
 
 REVIEWS_DIR = "_reviews"
@@ -36,12 +37,18 @@ class ReviewStore:
         return self.root / f"{guide_id}.json"
 
     def load(self, guide_id: str) -> GuideReviews:
-        data = read_json(self.path(guide_id))
+        """A guide's sign-offs and accepted reports; a damaged file is a StateError naming it."""
+        path = self.path(guide_id)
+        data = read_json(path)
         reports = self.accepted.load(guide_id)
         if data is None:
             return GuideReviews(guide=guide_id, reports=reports)
-        entries = [ReviewEntry.from_json(item) for item in data.get("entries", [])]
-        return GuideReviews(guide=guide_id, entries=entries, reports=reports)
+        try:
+            reviews = reviews_from_json(guide_id, data)
+        except ShapeError as exc:
+            raise shape_error(path, exc) from None
+        reviews.reports = reports
+        return reviews
 
     def append(self, guide_id: str, entry: ReviewEntry) -> GuideReviews:
         reviews = self.load(guide_id)

@@ -30,6 +30,7 @@ from enum import Enum
 import charset_normalizer
 
 from watcher.errors import DecodeError
+from watcher.text.markup import strip_markup
 
 # WHATWG label -> canonical name, for the encodings that matter here.
 # "iso-8859-1", "latin1" and "ascii" mean windows-1252, as in browsers.
@@ -98,11 +99,8 @@ _BINARY_MAGIC = (
 )
 _PRESCAN_BYTES = 4096
 _DETECT_SAMPLE = 64 * 1024
-_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta\b[^<>]*?charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
 _TYPE_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([-\w.:]+)""", re.IGNORECASE)
-_TAG_OR_COMMENT = re.compile(
-    rb"<!--.*?-->|<(?:script|style)\b.*?</(?:script|style)\s*>|<[^>]*>", re.DOTALL | re.IGNORECASE
-)
 # Undefined in windows-1251 (0x98) or windows-1252; rare in any real text.
 _UNDEFINED_BYTES = b"\x81\x8d\x8f\x90\x98\x9d"
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
@@ -273,7 +271,7 @@ def _text_sample(body: bytes) -> bytes:
     Bytes that some candidate codecs leave undefined are dropped: one stray
     byte must not rule the right encoding out.
     """
-    sample = _TAG_OR_COMMENT.sub(b" ", body[: _DETECT_SAMPLE * 4])[:_DETECT_SAMPLE]
+    sample = strip_markup(body[: _DETECT_SAMPLE * 4])[:_DETECT_SAMPLE]
     return sample.translate(None, _UNDEFINED_BYTES)
 
 

@@ -16,7 +16,7 @@ import hashlib
 import re
 import unicodedata
 
-NORMALIZER_VERSION = 2  # 2: content.py adds the default noise filter (noise.py)
+NORMALIZER_VERSION = 3  # 2: the default noise filter (noise.py); 3: controls dropped
 
 _IGNORE_ROUNDS = 5
 
@@ -52,8 +52,10 @@ _FOLD = _fold_pairs()
 def normalize(text: str, ignore: tuple[re.Pattern[str], ...] = ()) -> str:
     """Return the canonical form of ``text``.
 
-    - invisible characters (soft hyphen, zero-width space/joiners, word
-      joiner, direction marks, BOM) are removed; every Unicode space (NBSP,
+    - control characters (C0 and C1, but tab and line breaks), surrogates
+      and non-characters (U+FFFE, U+FFFF...) are removed, as are invisible
+      characters (soft hyphen, zero-width space/joiners, word
+      joiner, direction marks, BOM); every Unicode space (NBSP,
       narrow NBSP, figure space...) and tab becomes a space;
     - « » „ “ ” ‟ ″ become ``"``, ‘ ’ ‚ ‛ ′ become ``'``, the dashes
       ‐ ‑ ‒ – — ― and the minus sign − become ``-``, … becomes ``...``;
@@ -70,7 +72,7 @@ def normalize(text: str, ignore: tuple[re.Pattern[str], ...] = ()) -> str:
     normalize(t, p)`` (for ``ignore`` patterns whose removals settle within
     the 5 rounds, which any pattern that cannot build new matches does).
     """
-    text = _canonical(text)
+    text = _canonical(_drop_controls(text))
     if ignore:
         text = _apply_ignore(text, tuple(_multiline(pattern) for pattern in ignore))
     return text
@@ -79,6 +81,21 @@ def normalize(text: str, ignore: tuple[re.Pattern[str], ...] = ()) -> str:
 def content_hash(text: str) -> str:
     """First 16 hex digits of the SHA-256 of ``text`` encoded as UTF-8."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+# C0 and C1 controls but tab and the line breaks (splitlines() reads \r, \x0b, \x0c,
+# \x1c-\x1e and \x85 as ends of lines), surrogates and the non-characters (U+FDD0-FDEF,
+# U+xFFFE, U+xFFFF): never text, some terminal escapes, all invalid in XML.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    + "]"
+)
+
+
+def _drop_controls(text: str) -> str:
+    """``text`` without control characters (but tab and line breaks) nor non-characters."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
 
 
 def _canonical(text: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -158,7 +160,7 @@ _LOGIN_PATH = re.compile(
     r"wp-login\.php|user/login|account/login|users/sign_in)(?=[/.?;]|$)"
 )
 _LOGIN_HOSTS = ("esia.gosuslugi.ru",)
-_PASSWORD_INPUT = re.compile(r"<input\b[^>]*type=[\"']?password")
+_PASSWORD_INPUT = re.compile(r"<input\b[^<>]*type=[\"']?password")  # [^<>]: linear on "<input" x N
 _LOGIN_HEADS = _patterns(
     r"\bвход\b", r"\bвойти\b", r"авторизаци", r"\blog ?in\b", r"\bsign ?in\b", r"личный кабинет"
 )
@@ -216,8 +218,33 @@ def _status(exchange: Exchange) -> Verdict | None:
     if status in (404, 410):
         return Verdict("not-found", f"HTTP {status}: the page is gone")
     if status == 503:
+        later = _retry_after(exchange.headers)
+        if later is not None and later > _OUTAGE:
+            days = f"{later / 86400:.0f} days"
+            reason = f"HTTP 503 with Retry-After in {days}: a refusal, not a maintenance window"
+            return Verdict("http-error", reason)
         return Verdict("maintenance", "HTTP 503: service unavailable")
     return Verdict("http-error", f"HTTP {status}")
+
+
+_OUTAGE: Final = 86400.0
+"""Seconds of ``Retry-After`` beyond which a 503 is no longer a maintenance window."""
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a ``Retry-After`` asks to wait (a number, or a date against ``Date``)."""
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+        now = parsedate_to_datetime(headers["date"]) if "date" in headers else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = now or datetime.now(UTC)
+    if moment.tzinfo is None or now.tzinfo is None:
+        moment, now = moment.replace(tzinfo=UTC), now.replace(tzinfo=UTC)
+    return (moment - now).total_seconds()
 
 
 def _maintenance(exchange: Exchange) -> Verdict | None:
@@ -239,9 +266,11 @@ _NOT_FOUND = _patterns(
     r"страница (не существует|удалена)",
     r"page not found",
     r"^not found$",
-    r"(ошибка|error)\s*404",
-    r"^404\b",
-    r"\b404\s*(error|ошибка|not found|страниц)",
+    # Within one line only ([ \t], not \s): the title and h1 are lines of one text.
+    r"(ошибка|error)[ \t]*404",
+    # Not a number of a law or an order: "404-ФЗ", "№ 404н", "Приказ № 404".
+    r"^404(?![\w-])",
+    r"\b404[ \t.:,—-]*(error|ошибка|not found|страница не)",
 )
 
 

@@ -19,13 +19,14 @@ writing one block per line:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from watcher.errors import EmptyContentError, SelectorError
+from watcher.errors import EmptyContentError, ExtractError, SelectorError
 from watcher.text.html.content import drop_menus, main_roots
 from watcher.text.html.links import Resolver, uniform_params
 from watcher.text.html.writer import Writer
@@ -129,6 +130,7 @@ def extract_text(
     or a selector is invalid, and :class:`EmptyContentError` when no text is
     left.
     """
+    _check_depth(html)
     parser = LexborHTMLParser(html)
     _remove(parser, exclude)
     resolver = _resolver(parser, base_url)
@@ -150,6 +152,57 @@ def extract_text(
             hint="the page may be built by JavaScript, or `select`/`exclude` removes everything",
         )
     return text
+
+
+MAX_DEPTH = 10_000
+"""Elements nested deeper than this are no page a person reads (browsers stop far sooner)."""
+_MANY_TAGS = 10_000
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset(  # void elements, and those whose end tag may be left out
+    (
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+        "p",
+        "li",
+        "td",
+        "tr",
+    )
+)
+
+
+def _check_depth(html: str) -> None:
+    """Refuse a page nested so deep that parsing it would take quadratic time.
+
+    An HTML parser checks its stack of open elements for every tag, so a
+    hostile page of 100 000 nested elements costs minutes. Only a page
+    with very many tags is scanned (one linear pass over its tags).
+    """
+    if html.count("<") < _MANY_TAGS:
+        return
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, selfclosing = match.groups()
+        if selfclosing or name.lower() in _VOID:
+            continue
+        depth = max(0, depth - 1) if closing else depth + 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            raise ExtractError(
+                f"the page nests its elements more than {MAX_DEPTH} deep",
+                hint="no readable page does that; if this one is real, use `select`",
+            )
 
 
 @lru_cache(maxsize=4096)
