@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import postgres
 from tests.webserver import WebSite
 
 
@@ -21,6 +22,13 @@ def site() -> Iterator[WebSite]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the test PostgreSQL server (see tests/postgres.py)."""
+    with postgres.fresh_database(postgres.server_url()) as url:
+        yield url
 
 
 def write_config(directory: Path, text: str) -> Path:

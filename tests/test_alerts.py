@@ -26,6 +26,7 @@ from watcher.errors import ConfigError
 from watcher.notify import webhooks
 
 TOKEN_ENV = {"WATCHER_TEST_HOOK_TOKEN": "s3cret-token"}
+UA = "watcher/0.1 (+https://guides.example.org/monitoring)"
 
 
 @pytest.fixture
@@ -90,6 +91,7 @@ def test_each_change_is_announced_once_and_noise_never(
     assert receiver.events() == ["needs-review"]
     post = receiver.accepted()[0]
     assert post.headers["Authorization"] == "Bearer s3cret-token"
+    assert post.headers["User-Agent"].startswith("watcher/")  # not python-httpx
     assert post.body["schema"] == "watcher.alert/1"
     assert (post.body["guide"], post.body["source"]) == ("insurance", "fund")
     assert [r for r, _ in inbox.messages] == [("ed@example.org",)]
@@ -205,9 +207,10 @@ def test_chat_templates(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> 
         token_env="WATCHER_TEST_BOT",
         chat_id="-100200",
     )
-    webhooks.send(slack, "guide needs review", {"event": "needs-review"})
-    webhooks.send(telegram, "guide needs review", {"event": "needs-review"})
+    webhooks.send(slack, "guide needs review", {"event": "needs-review"}, user_agent=UA)
+    webhooks.send(telegram, "guide needs review", {"event": "needs-review"}, user_agent=UA)
     first, second = receiver.posts
+    assert first.headers["User-Agent"] == second.headers["User-Agent"] == UA
     assert (first.path, first.body) == ("/services/123:abc", {"text": "guide needs review"})
     assert "Authorization" not in first.headers
     assert second.path == "/bot123:abc/sendMessage"
@@ -217,7 +220,7 @@ def test_chat_templates(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> 
 def test_missing_token_is_a_channel_failure_not_a_crash(receiver: Receiver) -> None:
     hook = Webhook(url=f"{receiver.url}/h", token_env="WATCHER_TEST_UNSET_TOKEN")
     with pytest.raises(Exception, match="WATCHER_TEST_UNSET_TOKEN is not set"):
-        webhooks.send(hook, "x", {})
+        webhooks.send(hook, "x", {}, user_agent=UA)
     assert receiver.posts == []
 
 

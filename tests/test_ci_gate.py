@@ -118,7 +118,8 @@ def test_junit_annotations_and_summary(project: Path, site: WebSite, tmp_path: P
     assert failures and failures[0].message.startswith("needs review: fund changed")
     assert not cases["laws"].result
 
-    annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    assert not any(line.startswith("::") for line in result.stdout.splitlines())
+    annotations = [line for line in result.stderr.splitlines() if line.startswith("::")]
     line = (project / "sources.yaml").read_text().splitlines().index("  - id: insurance") + 1
     expected = f"::error file=sources.yaml,line={line},title=insurance%3A needs review::"
     assert annotations[0].startswith(expected)
@@ -137,7 +138,41 @@ def test_no_annotations_outside_github(project: Path, tmp_path: Path, site: WebS
     )
     assert result.returncode == 1
     assert not any(line.startswith("::") for line in result.stdout.splitlines())
+    assert not any(line.startswith("::") for line in result.stderr.splitlines())
     assert not summary.exists()
+
+
+def test_ci_json_is_valid_json_inside_a_github_job(
+    project: Path, tmp_path: Path, site: WebSite
+) -> None:
+    site.routes["/fund"] = page("другой текст")
+    run_cli("check", cwd=project)
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    result = run_cli("ci", "--json", cwd=project, env=env)
+    assert result.returncode == 1
+    data = json.loads(result.stdout)  # `ci --json > out.json` in a GitHub job
+    assert data["passed"] is False
+    assert any(line.startswith("::error ") for line in result.stderr.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("args", "guide", "state"),
+    [
+        (["--fail-on", "unreviewed"], "insurance", "unreviewed"),
+        (["--fail-on", "overdue", "--at", "2099-01-01"], "insurance", "overdue"),
+    ],
+    ids=["unreviewed-on-a-fresh-guide", "overdue-on-an-unverified-guide"],
+)
+def test_junit_failure_names_the_state_that_failed_the_guide(
+    project: Path, tmp_path: Path, args: list[str], guide: str, state: str
+) -> None:
+    junit = tmp_path / "junit.xml"
+    result = run_cli("ci", *args, "--junit", str(junit), cwd=project)
+    assert result.returncode == 1, result.stdout
+    cases = {case.name: case for suite in JUnitXml.fromfile(str(junit)) for case in suite}
+    (failure,) = [r for r in cases[guide].result if isinstance(r, Failure)]
+    assert failure.type == state
+    assert failure.message.startswith(f"{state}: ")
 
 
 def test_fail_on_and_json(project: Path) -> None:

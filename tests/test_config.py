@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from watcher import __version__
 from watcher.config import SETTINGS, load_config, parse_duration, parse_size
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, ConfigErrors
 
 FULL = """\
 defaults:
@@ -667,6 +668,49 @@ def test_parse_size_errors(text: str | int) -> None:
     with pytest.raises(ConfigError, match=re.escape(repr(text))):
         parse_size(text)
 
+
+def test_every_problem_is_reported_in_one_pass(tmp_path: Path) -> None:
+    text = (
+        "defaults:\n"
+        "  timout: 5s  #< defaults.timout\n"
+        "sources:\n"
+        "  - id: a\n"
+        "    url: ftp://a.example/  #< sources[0].url\n"
+        "    title: A\n"
+        "  - id: b\n"
+        "    url: https://b.example/\n"
+        "    title: B\n"
+        "    interval: soon  #< sources[1].interval\n"
+        "    selector: main  #< sources[1].selector\n"
+        "guides:\n"
+        "  - id: g\n"
+        "    title: G\n"
+        "    url: https://example.org/g\n"
+        "    owner: a@example.org\n"
+        "    sources: [a, b, c]  #< guides[0].sources[2]\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigErrors) as info:
+        load_config(path)
+    expected = [
+        (number, line.split("#< ")[1])
+        for number, line in enumerate(text.splitlines(), 1)
+        if "#< " in line
+    ]
+    found = [(problem.line, problem.key) for problem in info.value.problems]
+    assert found == expected  # each once, in file order; a and b, though broken, are known
+    assert str(info.value).startswith(f"{path}: 5 problems:\n  {path}:2: defaults.timout: ")
+    result = run_cli("-c", str(path), "validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count(f"{path}:") == 6
+
+
+def test_a_misspelled_required_key_is_one_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "sources:\n  - id: a\n    url: https://a.example/\n    tittle: A\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert not isinstance(info.value, ConfigErrors)
+    assert "unknown key 'tittle'" in str(info.value) and "'title'" in str(info.value)
 
 # -- values that pass their type but would break every check -----------------------
 

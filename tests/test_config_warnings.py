@@ -57,7 +57,7 @@ def test_missing_ca_bundle_and_placeholders_only_warn(tmp_path: Path, site: WebS
     assert len(texts) == 3
     done = run_cli("-c", str(path), "validate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "OK (2 sources, 1 guides, 3 warning(s))" in done.stdout
+    assert "OK (2 sources, 1 guide, 3 warnings)" in done.stdout
     assert "watcher: warning:" in done.stdout and "CA bundle not found" in done.stdout
     status = run_cli("-c", str(path), "status", cwd=tmp_path)
     assert "placeholder owner" in status.stderr

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -229,7 +230,8 @@ def test_run_once_checks_what_is_due(tmp_path: Path, site: WebSite) -> None:
 
 
 def test_two_checks_at_once_wait_or_exit_4_naming_the_holder(tmp_path: Path, site: WebSite) -> None:
-    site.routes["/slow"] = page("slow", delay=4.0)  # outlasts a second process starting under load
+    hold = threading.Event()  # the first check's fetch waits until the test lets it go
+    site.routes["/slow"] = Page("<html><body><main><p>slow</p></main></body></html>", hold=hold)
     config = write_config(tmp_path, sources_yaml(site, ("slow", "1h")))
     args = [sys.executable, "-m", "watcher", "-c", str(config), "check"]
     env = {k: v for k, v in os.environ.items() if k != "WATCHER_DB"}
@@ -239,10 +241,11 @@ def test_two_checks_at_once_wait_or_exit_4_naming_the_holder(tmp_path: Path, sit
         refused = run_cli("-c", str(config), "check", cwd=tmp_path)
         assert refused.returncode == 4
         assert f"pid {first.pid}, `watcher check`" in refused.stderr
-        waited = run_cli("-c", str(config), "check", "--wait", "30", cwd=tmp_path)
-        assert waited.returncode == 0, waited.stderr
+        waited = subprocess.Popen([*args, "--wait", "60"], cwd=tmp_path, env=env)
     finally:
-        assert first.wait(30) == 0
+        hold.set()
+        assert first.wait(60) == 0
+    assert waited.wait(60) == 0
     state = json.loads((tmp_path / "snapshots" / "slow" / "state.json").read_text())
     assert len(state["versions"]) == 1 and state["last_check"]["outcome"] == "unchanged"
 

@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("watcher.state", "watcher.log"),
     ("watcher.results",),
     ("watcher.errors", "watcher"),
+    ("watcher.redact",),
 )
 """Top first. A module's layer is the one holding the longest prefix of its name."""
 

@@ -140,7 +140,23 @@ def two_sources(root: Path, bad_url: str, site: WebSite) -> Project:
 def test_slow_body_times_out(case: Case) -> None:
     case.site.routes["/page"] = Page(GOOD, drip=0.2)
     result = case.assert_failed_and_intact("timeout")
-    assert "no complete answer within 2s" in (result.error or "")
+    error = result.error or ""
+    assert "no complete answer within 2s: the source's `timeout` ran out" in error
+    assert "while reading the body" in error
+    assert "raise its `timeout` (now 2s)" in error
+
+
+def test_slow_answer_times_out_naming_what_it_waited_for(case: Case) -> None:
+    case.site.routes["/page"] = Page(GOOD, delay=3)
+    result = case.assert_failed_and_intact("timeout")
+    assert "ran out while connecting or waiting for the answer" in (result.error or "")
+
+
+def test_a_source_timeout_above_5s_is_the_only_limit(tmp_path: Path, site: WebSite) -> None:
+    """httpx's own 5-second default must not cap a longer configured `timeout`."""
+    case = Case(tmp_path, site, extra="    timeout: 30s\n")
+    site.routes["/page"] = Page(GOOD, delay=5.5)
+    assert case.check().outcome == UNCHANGED
 
 
 def test_429_honours_retry_after(tmp_path: Path, site: WebSite) -> None:

@@ -20,6 +20,8 @@ import feedparser
 import html5lib
 import jsonschema
 import pytest
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
 
 from tests.conftest import run_cli, write_config
 from tests.webserver import Page, WebSite
@@ -259,6 +261,31 @@ def test_index_and_latest(history: History) -> None:
     assert "digest-2026-03-05.html" in links
 
 
+def test_a_second_digest_the_same_day_keeps_the_first(history: History) -> None:
+    report(history)
+    root = history.config_path.parent
+    reports = root / "reports"
+    first = (reports / "digest-2026-03-05.html").read_bytes()
+    for _ in range(2):  # the same period twice: one digest, one name
+        later = run_cli(
+            "-c", str(history.config_path), "report", "--since", "2026-03-05T09:00",
+            "--at", "2026-03-05T17:30", cwd=root,
+        )  # fmt: skip
+        assert later.returncode == 0, later.stderr
+    assert (reports / "digest-2026-03-05.html").read_bytes() == first
+    second = (reports / "digest-2026-03-05-1730.html").read_bytes()
+    assert (reports / "latest.html").read_bytes() == second
+    assert sorted(p.name for p in reports.glob("digest-*.html")) == [
+        "digest-2026-03-05-1730.html",
+        "digest-2026-03-05.html",
+    ]
+    index = html5lib.parse((reports / "index.html").read_text(), namespaceHTMLElements=False)
+    links = [a.get("href") for a in index.iter("a")]
+    assert links.index("digest-2026-03-05-1730.html") < links.index("digest-2026-03-05.html")
+    state = json.loads((reports / ".report-state.json").read_text(encoding="utf-8"))
+    assert [d["name"] for d in state["digests"]] == ["digest-2026-03-05-1730", "digest-2026-03-05"]
+
+
 def test_user_template_extends_the_packaged_one(history: History, tmp_path: Path) -> None:
     templates = history.config_path.parent / "templates"
     templates.mkdir()
@@ -289,16 +316,20 @@ def test_markdown_order_and_neutralized_text(history: History) -> None:
     positions = [markdown.index(title) for title in order]
     assert positions == sorted(positions)
     assert "```diff" in markdown
-    prose = _outside_fences(markdown)
-    inline_code = re.sub(r"(`+) .*? \1", "", prose)
-    assert "<" not in inline_code and "](" not in inline_code and "![" not in inline_code
-    assert "javascript:" not in inline_code
+    prose = re.sub(r"(`+).*?\1", "", _outside_fences(markdown))  # and outside code spans
+    for markup in (r"(?<!\\)<", r"(?<!\\)\]\(", r"(?<!\\)!\["):
+        assert re.search(markup, prose) is None, markup  # HTML, links, images: escaped
+    assert "javascript:" not in prose
 
 
 def test_markdown_filters() -> None:
-    assert md_text("[x](javascript:alert(1)) <b>") == r"\[x\]\(javascript:alert\(1\)\) &lt;b&gt;"
+    assert md_text("[x](javascript:alert(1)) <b>") == r"\[x\](javascript:alert(1)) \<b>"
+    assert md_text("1. a -> b") == r"1\. a -> b"
+    assert md_text("# not a heading") == r"\# not a heading"
+    assert md_text("Tom &amp; Jerry") == r"Tom \&amp; Jerry"
     assert "://" not in md_text("see https://evil.example")
-    assert md_code("a ``b`` c") == "``` a ``b`` c ```"
+    assert md_code("a ``b`` c") == "```a ``b`` c```"
+    assert md_code("`x") == "`` `x ``"
 
 
 # -- JSON -----------------------------------------------------------------------------
@@ -345,9 +376,12 @@ def test_atom_feed_entries_and_stable_ids(history: History) -> None:
     ids = sorted(e.id for e in first.entries)
     expected = sorted(f"tag:watcher,2026:{c.entry_id}" for c in history.digest().changes)
     assert ids == expected
-    titles = " ".join(e.title for e in first.entries)
-    assert "Medical insurance: Fund hotline page changed" in titles
-    assert "change dismissed" in titles
+    titles = [e.title for e in first.entries]
+    assert "Medical insurance: Fund hotline page changed [major], 4 Mar 2026" in titles
+    assert any("change dismissed" in title for title in titles)
+    assert len(set(titles)) == len(titles)  # guide, source, severity and day tell them apart
+    selfs = [link.href for link in first.feed.links if link.rel == "self"]
+    assert selfs and selfs[0].endswith("feed.xml")
     content = next(e for e in first.entries if "forum" in e.id).content[0].value
     assert "<script>" not in content and "&lt;script&gt;" in content
     feed_bytes = (history.config_path.parent / "reports" / "feed.xml").read_bytes()
@@ -404,3 +438,77 @@ def test_renderer_is_strict() -> None:
     renderer = Renderer()
     with pytest.raises(Exception, match="undefined"):
         renderer.render("digest.html")
+
+
+def _tree(markdown: str) -> SyntaxTreeNode:
+    return SyntaxTreeNode(MarkdownIt("commonmark").enable("table").parse(markdown))
+
+
+def _text(node: SyntaxTreeNode) -> str:
+    """The text a reader sees in a node (code spans included)."""
+    if node.type in ("text", "code_inline"):
+        return node.content
+    if node.type in ("softbreak", "hardbreak"):
+        return "\n"
+    return "".join(_text(child) for child in node.children)
+
+
+def test_markdown_has_the_structure_a_commonmark_parser_sees(history: History) -> None:
+    report(history, "--format", "md")
+    markdown = (history.config_path.parent / "reports" / "digest-2026-03-05.md").read_text()
+    tree = _tree(markdown)
+    blocks = tree.children
+    needs_you = next(i for i, b in enumerate(blocks) if _text(b) == "What needs you")
+    attention = next(b for b in blocks[needs_you:] if b.type == "bullet_list")
+    for item in attention.children:
+        guide_line, reasons = item.children[0], item.children[1]
+        assert guide_line.type == "paragraph" and "(owner: " in _text(guide_line)
+        assert reasons.type == "bullet_list" and len(reasons.children) >= 2
+        assert all(_text(reason) not in _text(guide_line) for reason in reasons.children)
+    paragraphs = [_text(node) for node in tree.walk() if node.type == "paragraph"]
+    why = [p for p in paragraphs if p.startswith("Why ")]
+    dismissed = [p for p in paragraphs if p.startswith("Dismissed by Anna")]
+    assert why and dismissed
+    assert not any("Dismissed by" in p for p in why)
+    assert any(" -> " in p for p in why)  # an arrow, not an entity
+    assert "Anna Editor <anna@example.org>" in _text(tree)
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    for injected in ("<script", "<img", "<a "):
+        assert injected not in html  # the hostile page's markup stays text
+
+
+def test_the_mail_plain_part_reads_as_text(history: History) -> None:
+    plain = Renderer().plain(history.digest())
+    assert "Anna Editor <anna@example.org>" in plain
+    assert " -> " in plain
+    for escape in ("&lt;", "&gt;", "&#47;", "\\(", "\\<", "\\["):
+        assert escape not in plain
+
+
+def test_source_health_never_says_more_failures_than_the_threshold(history: History) -> None:
+    history.advance(hours=6)
+    history.check("clinic")  # a fourth failure in a row, past fail_after: 3
+    digest = history.digest()
+    (clinic,) = [h for h in digest.health if h.source.id == "clinic"]
+    assert (clinic.problem, clinic.failures, clinic.fail_after) == ("broken", 4, 3)
+    renderer = Renderer()
+    for text in (renderer.html(digest), renderer.markdown(digest)):
+        assert "4 of 3" not in text
+        assert "4 failed checks in a row" in text
+
+
+def test_an_owners_digest_counts_only_their_guides(history: History) -> None:
+    digest = history.digest()
+    assert digest.counts.failing >= 1  # the clinic, cited by the emergency guide only
+    anna = digest.for_guides(["insurance"])
+    assert anna.counts.failing == 0
+    assert dict(anna.counts.guides) == {
+        state: sum(1 for a in anna.attention if a.state == state)
+        + (len(anna.fresh_guides) if state == "fresh" else 0)
+        for state, _ in digest.counts.guides
+    }
+    assert sum(count for _, count in anna.counts.guides) == 1
+    assert anna.counts.quiet == len(anna.quiet)
+    assert "**0** failing" in Renderer().markdown(anna, "editors")
+    boris = digest.for_guides(["emergency"])
+    assert boris.counts.failing == digest.counts.failing

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.triggers.interval import IntervalTrigger
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import write_config
+from watcher import log
 from watcher.config import Source, load_config, make_source
 from watcher.config.model import ReportJob
 from watcher.daemon.service import plan
 from watcher.errors import ConfigError
 from watcher.schedule import (
+    Timer,
+    Timers,
     coalesce,
     crontab_weekdays,
     due_sources,
@@ -203,3 +210,30 @@ def test_check_due_follows_a_cron_schedule_not_the_interval() -> None:
     plain = source(interval=timedelta(hours=6))
     assert not check_is_due(plain, checked(T0), T0 + timedelta(hours=5))
     assert check_is_due(plain, checked(T0), T0 + timedelta(hours=6))
+
+
+def test_a_stop_that_cancels_a_due_wake_up_logs_no_error() -> None:
+    """`watcher run` stopped cleanly must not log level=error (people alert on it)."""
+    stream = io.StringIO()
+    handler = log.configure(stream, "text")
+    woke: list[str] = []
+
+    async def wake(job_id: str) -> None:
+        woke.append(job_id)
+
+    async def start_and_stop() -> None:
+        timers = Timers(wake)
+        due = datetime.now(UTC) - timedelta(seconds=1)
+        trigger = IntervalTrigger(seconds=3600, timezone=UTC)
+        timers.replace([Timer("source:a", due, trigger, timedelta(hours=1))])
+        timers.start()  # the due job's task is created here...
+        timers.shutdown()  # ...and a stop cancels it before it runs
+        await asyncio.sleep(0.05)
+
+    try:
+        asyncio.run(start_and_stop())
+    finally:
+        for name in ("watcher", "apscheduler"):
+            logging.getLogger(name).removeHandler(handler)
+    assert "level=error" not in stream.getvalue()
+    assert "CancelledError" not in stream.getvalue()

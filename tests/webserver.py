@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class Page:
     gzip: bool = False
     drip: float = 0.0
     truncate: int | None = None
+    hold: threading.Event | None = None
+    """The answer waits until the test sets this event (at most a minute)."""
 
     def payload(self) -> bytes:
         data = self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -46,6 +49,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, site: WebSite) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.site = site
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a killed check) is no error of the server's."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -67,6 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
         if page is None:
             self._send(404, b"not found", "text/plain", {})
             return
+        if page.hold is not None:
+            page.hold.wait(timeout=60)
         if page.delay:
             time.sleep(page.delay)
         if page.etag and self.headers.get("If-None-Match") == page.etag:

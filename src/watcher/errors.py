@@ -7,12 +7,14 @@ rest of the package, and the CLI, only ever see this tree::
 
     WatcherError
     ├── ConfigError            sources.yaml is invalid (file, line, key)
+    │   └── ConfigErrors       several problems, all found in one pass
     ├── UsageError             a command was asked something impossible
     │   └── UnknownIdError     unknown source or guide id
     ├── LockedError            another watcher run holds the project lock
     ├── StoreError             snapshots/ or the database cannot be used (path and cause)
-    │   └── StateError         committed state of one source or guide is damaged:
-    │                          a merge conflict, a wrong shape, a missing file
+    │   ├── StateError         committed state of one source or guide is damaged:
+    │   │                      a merge conflict, a wrong shape, a missing file
+    │   └── DatabaseError      the database cannot be reached or opened (exit 6)
     ├── NotifyError            a digest could not be mailed (SMTP)
     ├── DeskError              the editor desk refused a request
     │   ├── ReportError        a reader's report is malformed, too long or spam
@@ -38,15 +40,19 @@ rest of the package, and the CLI, only ever see this tree::
         └── InternalError      a bug in watcher met on this source (kind ``internal``)
 
 Each error carries the context needed to act on it and, where there is
-one, a ``hint`` saying what to do next. Only the CLI turns errors into
-messages and exit codes (see ``EXIT_*`` below).
+one, a ``hint`` saying what to do next. Messages, hints and URLs are
+redacted (:mod:`watcher.redact`): a password in a URL never reaches a
+terminal, a log or a cron mail. Only the CLI turns errors into messages
+and exit codes (see ``EXIT_*`` below).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Literal
+
+from watcher.redact import redact, redact_url
 
 ErrorKind = Literal[
     "error",
@@ -82,6 +88,8 @@ EXIT_USAGE = 2
 EXIT_ALL_FAILED = 3
 EXIT_LOCKED = 4
 EXIT_STORE = 5
+EXIT_DATABASE = 6
+EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
 
@@ -91,9 +99,10 @@ class WatcherError(Exception):
     exit_code = EXIT_INTERNAL
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
 
     def __str__(self) -> str:
         if self.hint:
@@ -138,6 +147,15 @@ class ConfigError(WatcherError):
         super().__init__(f"{prefix}{keypart}{message}", hint=hint)
 
 
+class ConfigErrors(ConfigError):
+    """Every problem one read of the configuration found, each a :class:`ConfigError`."""
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        self.problems = tuple(problems)
+        listed = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{len(self.problems)} problems:\n{listed}", path=self.problems[0].path)
+
+
 class UsageError(WatcherError):
     """A command was asked something it cannot do."""
 
@@ -170,6 +188,12 @@ class StateError(StoreError):
     def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.path = path
+
+
+class DatabaseError(StoreError):
+    """The database journal cannot be reached or opened: server down, login refused, no driver."""
+
+    exit_code = EXIT_DATABASE
 
 
 class NotifyError(WatcherError):
@@ -219,7 +243,7 @@ class SourceError(WatcherError):
         hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
-        self.url = url
+        self.url = redact_url(url) if url else url
         self.status = status
 
 

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
+from watcher.redact import redact
+
 FORMATS = ("text", "json")
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+,[]()")
 
@@ -43,7 +45,16 @@ def fields_of(record: logging.LogRecord) -> dict[str, Any]:
         line |= {"event": record.getMessage(), **own}
     if record.exc_info and record.exc_info[1] is not None:
         line["exception"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-    return line
+    return {key: _redacted(value) for key, value in line.items()}
+
+
+def _redacted(value: Any) -> Any:
+    """Log lines go to journald and mail: no URL in them keeps its password."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 class TextFormatter(logging.Formatter):

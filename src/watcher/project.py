@@ -12,6 +12,9 @@ All paths default to locations beside the configuration file, so
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +25,7 @@ from watcher.errors import SourceError, StateError, StoreError
 from watcher.guides.audit import GuideAudit, with_audits
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
-from watcher.store import Journal, SnapshotStore, default_url
+from watcher.store import Journal, SnapshotStore, default_url, project_lock
 from watcher.store.guide_pages import GuidePageStore
 from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
 from watcher.store.reviews import ReviewStore
@@ -69,6 +72,23 @@ class Project:
         if self._journal is None:
             self._journal = Journal(self.db_url)
         return self._journal
+
+    @contextmanager
+    def lock(self, command: str, wait: float = 0.0) -> Iterator[None]:
+        """The run lock of a command that writes the journal: one writer at a time.
+
+        The file lock keeps this machine's runs apart; a journal on a
+        database server (PostgreSQL) is also locked in the database, so
+        machines sharing it take turns too. ``wait`` covers both.
+        """
+        deadline = time.monotonic() + wait
+        with project_lock(self.root, command, wait=wait):
+            if self.db_url.startswith("sqlite"):
+                yield  # a local file: the file lock covers it (and reindex may rebuild it)
+                return
+            left = max(0.0, deadline - time.monotonic())
+            with self.journal.lock(command, wait=left):
+                yield
 
     def reconcile(self) -> int:
         """Make derived data agree with the committed state; return sources fixed.

@@ -224,6 +224,16 @@ class SourceResult:
 
 
 @dataclass(frozen=True)
+class StoredChange:
+    """A change an earlier check stored but never reported (it was interrupted)."""
+
+    source: str
+    old_hash: str | None
+    new_hash: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of one ``watcher check``."""
 
@@ -232,6 +242,10 @@ class RunResult:
     results: tuple[SourceResult, ...] = field(default_factory=tuple)
     rendered_in_workers: int = 0
     """Bodies turned into text by worker processes (see :mod:`watcher.text.workers`)."""
+    earlier: tuple[StoredChange, ...] = ()
+    """Changes earlier checks stored but never reported; this run reports them."""
+    interrupted: bool = False
+    """The run was stopped (Ctrl-C): ``results`` holds the sources checked before."""
     repairs: tuple[str, ...] = ()
     """Damaged or missing files of ``snapshots/`` rebuilt during the run, in words."""
 
@@ -254,4 +268,5 @@ class RunResult:
     @property
     def noteworthy(self) -> bool:
         """Worth a word even under ``--quiet``: a change or a new failure."""
-        return any(r.outcome == CHANGED or r.newly_failing for r in self.results)
+        changed = any(r.outcome == CHANGED or r.newly_failing for r in self.results)
+        return changed or bool(self.earlier)

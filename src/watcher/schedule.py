@@ -23,7 +23,9 @@ weekdays from Monday; the day-of-week field is translated here.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -288,12 +290,32 @@ def _grace(every: timedelta) -> timedelta:
     return max(every, MIN_GRACE)
 
 
+class _ShutdownIsNoError(logging.Filter):
+    """A wake-up job that a stop cancelled before it ran is not an error.
+
+    Shutting the scheduler down cancels the job tasks it has created but not
+    yet run, and APScheduler logs each as "Error running job" with the
+    CancelledError: on every clean stop that came at the wrong moment.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, asyncio.CancelledError)
+
+
+_QUIET_SHUTDOWN = _ShutdownIsNoError()
+_EXECUTOR_LOG = "apscheduler.executors.default"
+
+
 class Timers:
     """The APScheduler of ``watcher run``: jobs that wake the daemon on the event loop."""
 
     def __init__(self, wake: Wake) -> None:
         self._wake = wake
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        executor_log = logging.getLogger(_EXECUTOR_LOG)
+        if _QUIET_SHUTDOWN not in executor_log.filters:
+            executor_log.addFilter(_QUIET_SHUTDOWN)
 
     def start(self) -> None:
         """Start firing (call from inside the running event loop)."""

@@ -34,6 +34,9 @@ class Version:
     charset: str | None = None
     final_url: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    reverted: bool = False
+    """Stored as a reversion (back to a recent version: flapping), not as a change.
+    Written to the file only when true."""
 
 
 @dataclass
@@ -89,6 +92,9 @@ class SourceState:
     """Line shape -> when a small change touched it lately (volatility from history)."""
     volatile: list[str] = field(default_factory=list)
     """Line shapes that changed on several recent fetches while the rest stayed put."""
+    unreported: list[str] = field(default_factory=list)
+    """Hashes of changes stored by a check that never got to report them (interrupted):
+    the next check reports them. Left out of the file when empty."""
 
     @property
     def current(self) -> str | None:
@@ -118,6 +124,9 @@ class SourceState:
             if not data[key]:
                 del data[key]  # files of sources that never needed them stay as they were
         data["schema"] = STATE_SCHEMA
+        for version in data["versions"]:
+            if not version["reverted"]:
+                del version["reverted"]
         return _encode(data)  # type: ignore[no-any-return]
 
     @classmethod
@@ -139,10 +148,11 @@ class SourceState:
             for shape, times in (data.get("churn") or {}).items()
         }
         data["volatile"] = list(data.get("volatile") or [])
+        data["unreported"] = list(data.get("unreported") or [])
         return cls(**data)
 
 
-_OMITTED_WHEN_EMPTY = ("shrink", "churn", "volatile")
+_OMITTED_WHEN_EMPTY = ("shrink", "churn", "volatile", "unreported")
 _TIME_KEYS = frozenset({"at", "seen", "since"})
 
 
@@ -309,6 +319,7 @@ _VERSION_SHAPE = {
     "charset": shapes.Optional(shapes.NULLABLE_STR),
     "final_url": shapes.Optional(str),
     "metadata": shapes.Optional(shapes.MapOf(str)),
+    "reverted": shapes.Optional(bool),
 }
 _CHECK_SHAPE = {
     "at": shapes.TIME,
@@ -343,6 +354,7 @@ _STATE_SHAPE = {
     "shrink": shapes.Optional((type(None), _SHRINK_SHAPE)),
     "churn": shapes.Optional(shapes.MapOf(shapes.ListOf(shapes.TIME))),
     "volatile": shapes.Optional(shapes.ListOf(str)),
+    "unreported": shapes.Optional(shapes.ListOf(str)),
 }
 _ENTRY_SHAPE = {
     "at": shapes.TIME,

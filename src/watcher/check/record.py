@@ -97,7 +97,7 @@ class Record:
         diff = None
         with self.project.journal.transaction() as tx:
             if outcome != UNCHANGED and rendered is not None and new_hash is not None:
-                self._store_version(fetched, rendered, new_hash, at)
+                self._store_version(fetched, rendered, new_hash, at, outcome == REVERTED)
                 diff = self._diff(tx, old_hash, new_hash, rendered.text, at)
                 if outcome == CHANGED and diff is not None:
                     learn(self.state.churn, self.state.volatile, diff, at)
@@ -134,7 +134,7 @@ class Record:
         return new_hash in recent and old_hash not in pinned
 
     def _store_version(
-        self, fetched: Fetched, rendered: Rendered, new_hash: str, at: datetime
+        self, fetched: Fetched, rendered: Rendered, new_hash: str, at: datetime, reverted: bool
     ) -> None:
         store = self.project.store
         store.write_version(self.source.id, new_hash, rendered.text)
@@ -148,6 +148,7 @@ class Record:
                 charset=fetched.charset,
                 final_url=fetched.final_url,
                 metadata=dict(rendered.metadata),
+                reverted=reverted,
             )
         )
 
@@ -179,6 +180,8 @@ class Record:
         state.failing_since = None
         if outcome == CHANGED:
             state.last_change = at
+            if state.current is not None:  # the version just stored: reported by the caller
+                state.unreported.append(state.current)
         if fetched.etag or not fetched.not_modified:
             state.etag = fetched.etag
         if fetched.last_modified or not fetched.not_modified:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from watcher.check.record import unrecorded
+from watcher.check.reported import pending
 from watcher.check.signal import with_site_templates
 from watcher.check.source import SourceCheck
 from watcher.config.model import Source
@@ -67,6 +69,35 @@ def is_due(source: Source, state: SourceState, now: datetime) -> bool:
     return now - state.last_check.at >= source.cadence.interval
 
 
+def check_now(
+    project: Project,
+    sources: Sequence[Source],
+    *,
+    on_result: Callable[[SourceResult], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> RunResult:
+    """:func:`run_check` for a command, with the changes earlier checks never reported.
+
+    Ctrl-C stops the run where its sources wait on the network (never inside
+    a source's writes): the result then holds the sources checked before
+    it, whose changes are stored, and says it was ``interrupted``.
+    """
+    earlier = pending(project)
+    done: list[SourceResult] = []
+
+    def collect(result: SourceResult) -> None:
+        done.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    started = utcnow()
+    try:
+        run = asyncio.run(run_check(project, sources, on_result=collect, on_start=on_start))
+    except KeyboardInterrupt:
+        run = RunResult(started, utcnow(), tuple(done), interrupted=True)
+    return replace(run, earlier=earlier)
+
+
 async def run_check(
     project: Project,
     sources: Sequence[Source],
@@ -74,14 +105,28 @@ async def run_check(
     clock: Clock = utcnow,
     transport: Transport | None = None,
     on_result: Callable[[SourceResult], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> RunResult:
-    """Check ``sources`` concurrently within the politeness limits."""
+    """Check ``sources`` concurrently within the politeness limits.
+
+    ``on_start(source_id)`` is told when a source's request really starts
+    (past the politeness limits), ``on_result`` when its check is done.
+    """
     started = clock()
     project.store.repairs.clear()
     project.reconcile()
     defaults = project.config.defaults
     renderers = renderers_for(defaults.workers, len(sources))
-    async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
+    by_url = {source.url: source.id for source in sources}
+
+    def requested(url: str) -> None:
+        if on_start is not None and url in by_url:  # robots.txt is no source's request
+            on_start(by_url[url])
+
+    fetcher = Fetcher(
+        concurrency=defaults.concurrency, transport=transport, on_request=requested
+    )
+    async with fetcher:
 
         async def one(source: Source) -> SourceResult:
             try:

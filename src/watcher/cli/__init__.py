@@ -12,6 +12,8 @@ Exit codes, the same for every command:
 - 2 configuration or usage error
 - 3 every source failed (the network is probably down)
 - 4 another watcher run holds the project's lock
+- 5 the database cannot be reached or opened
+- 130 interrupted (Ctrl-C)
 - 70 internal error (a short message here, the traceback in a log file)
 """
 
@@ -25,7 +27,8 @@ import click
 
 from watcher.cli import admin, audit, daemon, desk, gate, inspect, report, runs, terminal
 from watcher.cli.common import cli, crash_log
-from watcher.errors import EXIT_INTERNAL, EXIT_USAGE, WatcherError
+from watcher.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WatcherError
+from watcher.redact import redact
 
 for _module in (runs, daemon, inspect, gate, audit, report, admin, desk):
     for _command in _module.COMMANDS:
@@ -43,7 +46,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
@@ -53,7 +56,7 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: exit 70, traceback to a file
         log = crash_log([traceback.format_exc()])
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
-        click.echo(terminal.safe(message), err=True)
+        click.echo(terminal.safe(redact(message)), err=True)
         sys.exit(EXIT_INTERNAL)
 
 

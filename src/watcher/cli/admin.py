@@ -6,7 +6,6 @@ import click
 
 from watcher.cli.common import Context, pass_ctx
 from watcher.results import utcnow
-from watcher.store import project_lock
 
 
 @click.command("rename-source")
@@ -21,7 +20,7 @@ def rename_source(ctx: Context, old: str, new: str) -> None:
     """
     project = ctx.project
     project.config.source(new)
-    with project_lock(project.root, "rename-source"):
+    with project.lock("rename-source"):
         project.store.rename(old, new)
         project.reviews.rename_source(old, new)
         project.journal.rename_source(old, new, utcnow())
@@ -39,7 +38,7 @@ def reindex(ctx: Context) -> None:
     raw body when they give that very text.
     """
     project = ctx.project
-    with project_lock(project.root, "reindex"):
+    with project.lock("reindex"):
         done = project.reindex()
     for line in done[:-1]:
         click.echo(line)

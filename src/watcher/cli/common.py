@@ -14,6 +14,7 @@ import click
 from watcher import __version__
 from watcher.config.model import Config
 from watcher.project import Project
+from watcher.redact import redact
 from watcher.results import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,10 +95,11 @@ def now_or(at: datetime | None) -> datetime:
 def crash_log(tracebacks: Iterable[str]) -> Path:
     """Append tracebacks to ``watcher-crash.log`` in the temp directory; return its path."""
     path = Path(tempfile.gettempdir()) / "watcher-crash.log"
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(f"--- {datetime.now(UTC).isoformat()} watcher {' '.join(sys.argv[1:])}\n")
+    with path.open("a", encoding="utf-8") as handle:  # redacted: a URL's password stays out
+        command = " ".join(sys.argv[1:])
+        handle.write(redact(f"--- {datetime.now(UTC).isoformat()} watcher {command}\n"))
         for text in tracebacks:
-            handle.write(text)
+            handle.write(redact(text))
     return path
 
 

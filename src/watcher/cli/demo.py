@@ -14,8 +14,7 @@ the law first.
 
 from __future__ import annotations
 
-import asyncio
-import socket
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,31 +22,64 @@ from urllib.parse import urlsplit
 from rich.console import Console
 
 from watcher.changes.diff import diff_texts
-from watcher.check.run import run_check
+from watcher.check.reported import mark_reported, reported_in
+from watcher.check.run import check_now
 from watcher.cli import terminal
 from watcher.demo.server import AMENDED, ORIGINAL, DemoSite, render_config
+from watcher.errors import UsageError
 from watcher.project import Project
 from watcher.results import CHANGED, Diff, RunResult, utcnow
 
 DEFAULT_PORT = 8765
+DEMO_MARK = "# sources.yaml of the watcher DEMO project"
+"""The first line of a demo project's sources.yaml: ``--keep`` may rebuild such a folder."""
 
 
-def pick_port(port: int | None) -> int:
-    """The requested port, else 8765 when free (so kept projects keep working), else any."""
-    if port is not None:
-        return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", DEFAULT_PORT))
-        except OSError:
-            return 0
-    return DEFAULT_PORT
+def start_site(port: int | None, version: str = ORIGINAL, default: int = DEFAULT_PORT) -> DemoSite:
+    """The demo site, serving: on ``port``, else on 8765 (so kept projects keep working).
+
+    The address is bound with reuse, so 8765 is free again the moment the
+    previous demo stopped (not after its connections' TIME_WAIT). A port
+    asked for that cannot be had is a usage error; without one, a busy 8765
+    falls back to any free port.
+    """
+    try:
+        return _started(DemoSite(port=default if port is None else port), version)
+    except OSError as exc:
+        if port is not None:
+            raise UsageError(
+                f"cannot serve the demo site on 127.0.0.1:{port}: {exc.strerror or exc}",
+                hint="stop whatever holds it, perhaps another `watcher demo --serve`, or choose "
+                "another port with --port N and give `watcher demo --keep` the same N",
+            ) from None
+    return _started(DemoSite(port=0), version)
+
+
+def _started(site: DemoSite, version: str) -> DemoSite:
+    site.set_version(version)
+    site.start()
+    return site
+
+
+def prepare(directory: Path) -> None:
+    """A folder for ``--keep``: new, empty, or a demo project made before (rebuilt)."""
+    config = directory / "sources.yaml"
+    if directory.is_dir() and any(directory.iterdir()):
+        if not config.is_file() or not config.read_text("utf-8").startswith(DEMO_MARK):
+            raise UsageError(
+                f"{directory} is not empty and holds no demo project",
+                hint="give --keep a new or empty folder, or one `watcher demo --keep` made",
+            )
+        for name in ("snapshots", "reports", ".watcher"):
+            shutil.rmtree(directory / name, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
 
 
 def run_demo(directory: Path, port: int | None, console: Console, *, keep: bool = False) -> None:
     """Build a demo project in ``directory`` and run the three checks."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with DemoSite(port=pick_port(port)) as site:
+    prepare(directory)
+    site = start_site(port)
+    try:
         base_url = site.base_url
         config_path = directory / "sources.yaml"
         config_path.write_text(render_config(base_url), encoding="utf-8")
@@ -56,12 +88,19 @@ def run_demo(directory: Path, port: int | None, console: Console, *, keep: bool 
             _story(project, site, console)
         finally:
             project.close()
+    finally:
+        site.stop()
     if keep:
         served_port = urlsplit(base_url).port
-        console.print(
-            f"\nThe demo project is in {directory}. Serve its site, then try:", markup=False
+        serve = "watcher demo --serve" + (
+            "" if served_port == DEFAULT_PORT else f" --port {served_port}"
         )
-        console.print(f"  watcher demo --serve --port {served_port}", markup=False)
+        console.print(
+            f"\nThe demo project is in {directory}. Serve its site (it starts where this "
+            "demo ended: amended), then try:",
+            markup=False,
+        )
+        console.print(f"  {serve} &", markup=False)
         console.print(f"  watcher -c {config_path} check", markup=False)
         console.print(f"  watcher -c {config_path} status", markup=False)
         console.print(f"  watcher -c {config_path} diff demo-oms-fund", markup=False)
@@ -99,8 +138,11 @@ class _Steps:
 
 
 def _check(project: Project, console: Console) -> RunResult:
-    run = asyncio.run(run_check(project, project.config.sources))
+    run = check_now(project, project.config.sources)
     terminal.check_summary(console, run)
+    mark_reported(project, reported_in(run))
+    if run.interrupted:
+        raise KeyboardInterrupt
     return run
 
 
@@ -138,12 +180,16 @@ def _marked(op: str, text: str) -> str:
 
 
 def serve(port: int | None) -> None:
-    """Serve the demo site until interrupted (``watcher demo --serve``)."""
-    site = DemoSite(port=port if port is not None else DEFAULT_PORT)
-    base_url = site.start()
-    print(f"Serving the watcher demo site at {base_url}/ (version: {ORIGINAL})")
-    print(f"  amend:  curl {base_url}/_demo/amend")
-    print(f"  revert: curl {base_url}/_demo/original")
+    """Serve the demo site until interrupted (``watcher demo --serve``).
+
+    It starts with the amended pages, where ``watcher demo --keep`` ends,
+    so a kept project's first check finds nothing new.
+    """
+    site = start_site(DEFAULT_PORT if port is None else port, version=AMENDED)
+    base_url = site.base_url
+    print(f"Serving the watcher demo site at {base_url}/ (version: {AMENDED})", flush=True)
+    print(f"  take the amendment back: curl {base_url}/_demo/original")
+    print(f"  amend again:             curl {base_url}/_demo/amend")
     print("Use it with a project made by `watcher demo --keep DIR` (same port). Ctrl-C stops.")
     try:
         while True:

@@ -130,7 +130,8 @@ def ci_command(
 
     Reads only sources.yaml and snapshots/: no network and no database are
     needed, so it runs on a fresh clone. Under GITHUB_ACTIONS=true it also
-    writes workflow annotations and a step summary.
+    writes workflow annotations (on stderr, so --json output stays valid) and
+    a step summary.
     """
     project = ctx.project
     echo_config_warnings(project.config)
@@ -138,7 +139,7 @@ def ci_command(
     if check_first and offline:
         raise UsageError("--check and --offline exclude each other")
     if check_first:
-        with project_lock(project.root, "ci --check"):
+        with project.lock("ci --check"):
             asyncio.run(run_check(project, project.config.sources))
     now = now_or(at)
     verdicts = project.verdicts(now)
@@ -154,8 +155,8 @@ def _print_ci(project: Project, result: ci.CiResult, junit: Path | None, as_json
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(ci.junit_xml(result), encoding="utf-8")
     annotations, summary = ci.github_outputs(result, project.config.path)
-    for line in annotations:
-        click.echo(line)
+    for line in annotations:  # on stderr, which the runner reads too: stdout stays the report's
+        click.echo(line, err=True)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary is not None and summary_path:
         with open(summary_path, "a", encoding="utf-8") as handle:

@@ -15,6 +15,7 @@ from watcher.cli.common import Context, at_option, echo_config_warnings, now_or,
 from watcher.errors import UsageError
 from watcher.guides.template import SiteTemplates
 from watcher.project import Project
+from watcher.redact import redact_url
 
 
 @click.command()
@@ -78,8 +79,12 @@ def diff(
     hashes = [v.hash for v in project.store.load_state(source_id).versions]
     if guide is not None:
         from_hash = _pinned_hash(project, guide, source_id)
-    if len(hashes) < 2 and not from_hash:
-        raise UsageError(f"{source_id} has {len(hashes)} version(s): nothing to compare yet")
+    if len(hashes) < 2 and not from_hash:  # not a mistake of the user's: nothing changed yet
+        if hashes:
+            click.echo(f"{source_id} has one version ({hashes[0]}): nothing to compare yet")
+        else:
+            click.echo(f"{source_id} has no snapshot yet: run `watcher check -s {source_id}`")
+        return
     new = _match_hash(hashes, to_hash) if to_hash else hashes[-1]
     old = _match_hash(hashes, from_hash) if from_hash else _previous(hashes, new)
     _show(project, source_id, old, new, color)
@@ -168,9 +173,10 @@ def history(ctx: Context, source: str, limit: int) -> None:
     state = project.store.load_state(source_id)
     click.echo(f"{source_id}: {len(state.versions)} version(s)")
     for index, version in enumerate(state.versions):
-        label = "baseline" if index == 0 else "change"
+        label = "baseline" if index == 0 else "reverted" if version.reverted else "change"
         seen = f"{version.seen:%Y-%m-%d %H:%M:%S}"
-        click.echo(terminal.safe(f"  {seen}  {version.hash}  {label}  {version.final_url}"))
+        line = f"  {seen}  {version.hash}  {label}  {redact_url(version.final_url)}"
+        click.echo(terminal.safe(line))
     click.echo("fetch attempts (newest first):")
     for row in project.journal.fetches(source_id, limit):
         detail = row.error or f"HTTP {row.status} {row.content_hash or ''}".rstrip()
@@ -186,11 +192,15 @@ def validate(ctx: Context) -> None:
     are printed, but do not fail.
     """
     config = ctx.project.config
-    counts = f"{len(config.sources)} sources, {len(config.guides)} guides"
+    counts = f"{_count(len(config.sources), 'source')}, {_count(len(config.guides), 'guide')}"
     if config.warnings:
-        counts += f", {len(config.warnings)} warning(s)"
+        counts += f", {_count(len(config.warnings), 'warning')}"
     click.echo(f"{config.path}: OK ({counts})")
     echo_config_warnings(config, err=False)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 COMMANDS = (status, diff, history, validate)

@@ -31,7 +31,10 @@ field is never renamed, retyped or removed. Times are ISO 8601 in UTC.
 article of a ``structure: law`` source), ``claims`` (each citing guide's
 claims against its pinned version, on every successful check) and
 ``unconfirmed`` (a change that did not hold on the ``confirm`` re-fetch)
-were added within version 1.
+were added within version 1, and so were ``interrupted`` (true when Ctrl-C
+stopped the run: ``sources`` then holds those checked before it) and
+``earlier`` (``[{"id", "old_hash", "new_hash", "at"}]``: changes an earlier,
+interrupted check stored and never reported).
 
 ``watcher.status/1``::
 
@@ -61,6 +64,7 @@ from typing import Any
 
 from watcher.config.model import Config
 from watcher.guides.freshness import GuideVerdict
+from watcher.redact import redact, redact_url
 from watcher.results import Outcome, RunResult, SourceResult
 from watcher.state import SourceState
 
@@ -72,6 +76,10 @@ def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def _url(url: str | None) -> str | None:
+    return redact_url(url) if url else url
+
+
 def check_result(run: RunResult) -> dict[str, Any]:
     counts = {str(o): run.count(o) for o in Outcome}
     return {
@@ -81,6 +89,11 @@ def check_result(run: RunResult) -> dict[str, Any]:
         "counts": {"checked": len(run.results), **counts},
         "guides_flagged": list(run.flagged_guides),
         "sources": [_source_result(r) for r in run.results],
+        "interrupted": run.interrupted,
+        "earlier": [
+            {"id": c.source, "old_hash": c.old_hash, "new_hash": c.new_hash, "at": _time(c.at)}
+            for c in run.earlier
+        ],
     }
 
 
@@ -89,6 +102,7 @@ def _source_result(result: SourceResult) -> dict[str, Any]:
     data["id"] = data.pop("source")
     data["at"] = _time(result.at)
     data["flagged"] = list(result.flagged)
+    data["final_url"] = redact_url(result.final_url) if result.final_url else result.final_url
     data["diff"] = asdict(result.diff.stats) if result.diff is not None else None
     return data
 
@@ -134,7 +148,7 @@ def _guide(verdict: GuideVerdict, title: str) -> dict[str, Any]:
                 "changed_since": _time(v.changed_since),
                 "broken": v.broken,
                 "unverified": v.unverified,
-                "moved_to": v.moved_to,
+                "moved_to": _url(v.moved_to),
             }
             for v in verdict.sources
         ],
@@ -147,7 +161,7 @@ def _source_state(source_id: str, title: str, url: str, state: SourceState) -> d
     return {
         "id": source_id,
         "title": title,
-        "url": url,
+        "url": redact_url(url),
         "current": state.current,
         "versions": len(state.versions),
         "last_success": _time(state.last_success),
@@ -155,6 +169,6 @@ def _source_state(source_id: str, title: str, url: str, state: SourceState) -> d
         "last_check": _time(check.at if check else None),
         "last_outcome": check.outcome if check else None,
         "consecutive_failures": state.consecutive_failures,
-        "last_error": check.error if failed and check else None,
-        "moved_to": state.moved_to,
+        "last_error": redact(check.error) if failed and check and check.error else None,
+        "moved_to": _url(state.moved_to),
     }

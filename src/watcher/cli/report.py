@@ -9,7 +9,8 @@ import click
 
 from watcher.changes.significance import SEVERITIES
 from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
-from watcher.notify.digests import mail_digest
+from watcher.errors import NotifyError
+from watcher.notify.digests import mail_digest, mail_ready
 from watcher.project import Project
 from watcher.report.model import Digest
 from watcher.report.output import FORMATS, parse_formats, write_digest
@@ -74,6 +75,8 @@ def report(
     """
     project = ctx.project
     chosen = parse_formats(formats)
+    if email:
+        mail_ready(project.config)
     with project_lock(project.root, "report", wait=wait):
         minimum = Severity(min_severity) if min_severity else None
         written = write_digest(
@@ -83,7 +86,12 @@ def report(
     for path in written.paths:
         click.echo(f"  {path}")
     if email:
-        _email(project, written.digest, written.renderer, always)
+        try:
+            _email(project, written.digest, written.renderer, always)
+        except NotifyError as exc:
+            again = f"watcher report --email --since {written.since:%Y-%m-%dT%H:%M}"
+            hint = f"{exc.hint}; to mail this digest: {again}"
+            raise NotifyError(exc.message, hint=hint) from exc
 
 
 def _since(text: str | None) -> datetime | str | None:

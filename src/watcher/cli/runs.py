@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import tempfile
@@ -11,13 +10,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from watcher.check.run import run_check, select_sources
+from watcher.check.reported import mark_reported, reported_in
+from watcher.check.run import check_now, select_sources
 from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, crash_log, pass_ctx, wait_option
-from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERNAL
+from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED
 from watcher.notify import alerts
+from watcher.redact import redact
 from watcher.results import RunResult, utcnow
-from watcher.store import project_lock
 
 
 @click.command()
@@ -70,17 +70,20 @@ def check(
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
     console = terminal.make_console()
     bar_console = terminal.make_console(stderr=True) if quiet or as_json else console
-    with (
-        project_lock(project.root, "check", wait=wait),
-        terminal.progress(bar_console, len(selected)) as advance,
-    ):
-        run = asyncio.run(run_check(project, selected, on_result=advance))
-        delivery = alerts.dispatch(project, utcnow()) if project.config.notify else None
-    _print_check(console, run, quiet=quiet, as_json=as_json)
+    delivery = None
+    with project.lock("check", wait=wait):
+        with terminal.progress(bar_console, len(selected)) as advance:
+            run = check_now(project, selected, on_result=advance, on_start=advance.started)
+        if not run.interrupted and project.config.notify:
+            delivery = alerts.dispatch(project, utcnow())
+        _print_check(console, run, quiet=quiet, as_json=as_json, total=len(selected))
+        mark_reported(project, reported_in(run))
     for repair in run.repairs:
         click.echo(f"watcher: repaired: {repair}", err=True)
     if delivery is not None:
         _print_alerts(delivery, quiet=quiet)
+    if run.interrupted:
+        sys.exit(EXIT_INTERRUPTED)
     exit_for_internal_errors(run)
     if run.all_failed:
         sys.exit(EXIT_ALL_FAILED)
@@ -98,21 +101,23 @@ def exit_for_internal_errors(run: RunResult) -> None:
     sys.exit(EXIT_INTERNAL)
 
 
-def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool) -> None:
+def _print_check(
+    console: Console, run: RunResult, *, quiet: bool, as_json: bool, total: int
+) -> None:
     if as_json:
         click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
-    elif not quiet or run.noteworthy:
-        terminal.check_summary(console, run)
+    elif not quiet or run.noteworthy or run.interrupted:
+        terminal.check_summary(console, run, total)
 
 
 def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
     """Alerts go to stderr, so stdout stays the check's (and ``--json``'s)."""
     for channel, key in delivery.sent:
         if not quiet:
-            click.echo(f"notify: sent {key} to {channel}", err=True)
+            click.echo(redact(f"notify: sent {key} to {channel}"), err=True)
     for channel, error in delivery.failed:
         message = f"watcher: warning: notify: {channel}: {error} (retried next check)"
-        click.echo(terminal.safe(message), err=True)
+        click.echo(terminal.safe(redact(message)), err=True)
 
 
 @click.command()
@@ -121,9 +126,16 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Leave the demo project in DIR.",
 )
-@click.option("--serve", is_flag=True, help="Only serve the demo site until stopped.")
 @click.option(
-    "--port", type=int, default=None, help="Port for the demo site [default: 8765 if free]."
+    "--serve",
+    is_flag=True,
+    help="Only serve the demo site until stopped, starting where the demo ends (amended).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Port for the demo site [default: 8765; without --serve, any free port if it is busy].",
 )
 def demo(keep: Path | None, serve: bool, port: int | None) -> None:
     """Run watcher end to end on a bundled demo site, with no network needed."""

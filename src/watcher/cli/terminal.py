@@ -19,11 +19,19 @@ from typing import Protocol
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from watcher.guides.freshness import GuideVerdict
+from watcher.redact import redact
 from watcher.results import (
     BASELINE,
     CHANGED,
@@ -70,7 +78,41 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 class Advance(Protocol):
+    """A progress display: told when a source's request starts, and when it is done."""
+
+    def started(self, source_id: str) -> None: ...
+
     def __call__(self, result: SourceResult) -> None: ...
+
+
+class _NoProgress:
+    def started(self, source_id: str) -> None:
+        pass
+
+    def __call__(self, result: SourceResult) -> None:
+        pass
+
+
+class _Bar:
+    """The bar's text names the sources in flight, the oldest first, not the last done."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self.bar, self.task = bar, task
+        self.in_flight: dict[str, None] = {}
+
+    def started(self, source_id: str) -> None:
+        self.in_flight[source_id] = None
+        self._show()
+
+    def __call__(self, result: SourceResult) -> None:
+        self.in_flight.pop(result.source, None)
+        self.bar.update(self.task, advance=1)
+        self._show()
+
+    def _show(self) -> None:
+        names = list(self.in_flight)
+        more = f" (+{len(names) - 1} more)" if len(names) > 1 else ""
+        self.bar.update(self.task, description=f"{names[0]}{more}" if names else "")
 
 
 def make_console(*, stderr: bool = False, color: bool | None = None) -> Console:
@@ -86,7 +128,7 @@ def when(moment: datetime | None) -> str:
 def progress(console: Console, total: int) -> Iterator[Advance]:
     """A progress bar on a terminal; nothing at all otherwise."""
     if not console.is_terminal:
-        yield lambda result: None
+        yield _NoProgress()
         return
     columns = (
         TextColumn("checking"),
@@ -96,24 +138,41 @@ def progress(console: Console, total: int) -> Iterator[Advance]:
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=total)
-
-        def advance(result: SourceResult) -> None:
-            bar.update(task, advance=1, description=result.source)
-
-        yield advance
+        yield _Bar(bar, bar.add_task("", total=total))
 
 
 # ---------------------------------------------------------------------------
 # check
 
 
-def check_summary(console: Console, run: RunResult) -> None:
+def check_summary(console: Console, run: RunResult, total: int | None = None) -> None:
     """The end-of-run summary: a table on a terminal, a few lines otherwise."""
     if console.is_terminal:
         _check_table(console, run)
     else:
         _check_plain(console, run)
+    _earlier_lines(console, run)
+    if run.interrupted:
+        of = f" of {total}" if total is not None else ""
+        console.print(
+            f"watcher check: interrupted after {len(run.results)}{of} sources; what they "
+            "found above is stored (the others were not checked)",
+            markup=False,
+        )
+
+
+def _earlier_lines(console: Console, run: RunResult) -> None:
+    """Changes an interrupted check stored and never reported."""
+    if not run.earlier:
+        return
+    console.print("stored by an earlier check that was stopped before reporting them:")
+    for change in run.earlier:
+        command = f"watcher diff {change.source} --from {change.old_hash} --to {change.new_hash}"
+        console.print(
+            f"  {change.source}: changed: {change.old_hash} -> {change.new_hash} "
+            f"(stored {when(change.at)} UTC; see `{command}`)",
+            markup=False,
+        )
 
 
 def _counts(run: RunResult) -> str:
@@ -121,9 +180,19 @@ def _counts(run: RunResult) -> str:
     parts += [f"{run.count(o)} {o}" for o in (UNCHANGED, CHANGED, BASELINE, FAILED)]
     if run.count(REVERTED):
         parts.append(f"{run.count(REVERTED)} reverted (flapping, not reported as changes)")
-    flagged = len(run.flagged_guides)
+    flagged = len(set(run.flagged_guides) | set(_claim_guides(run)))
     parts.append(f"{flagged} guide{'' if flagged == 1 else 's'} flagged")
     return ", ".join(parts)
+
+
+def _claim_guides(run: RunResult) -> dict[str, list[str]]:
+    """Guides a claim of which is modified or missing, with the sources it quotes."""
+    found: dict[str, list[str]] = {}
+    for result in run.results:
+        for claims in result.claims:
+            if not claims.ok:
+                found.setdefault(claims.guide, []).append(result.source)
+    return found
 
 
 def _check_table(console: Console, run: RunResult) -> None:
@@ -162,6 +231,13 @@ def _flag_lines(console: Console, run: RunResult) -> None:
             f"(see `watcher diff {sources[0]}`)",
             markup=False,
         )
+    for guide, sources in _claim_guides(run).items():
+        if guide not in run.flagged_guides:
+            console.print(
+                f"guide {guide} needs review: a claim it quotes from {', '.join(sources)} is "
+                f"modified or missing (see `watcher status`)",
+                markup=False,
+            )
 
 
 def _detail(result: SourceResult) -> str:
@@ -255,7 +331,7 @@ def _error_cell(state: SourceState) -> str:
         return ""
     count = state.consecutive_failures
     since = when(state.failing_since)
-    return f"[{check.kind}] {check.error} ({count} in a row since {since})"
+    return redact(f"[{check.kind}] {check.error} ({count} in a row since {since})")
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,7 +12,7 @@ import yaml
 
 from watcher.config import settings
 from watcher.config.model import Defaults, Guide, GuideSource, Source
-from watcher.config.nodes import At, as_list, as_map, read_fields
+from watcher.config.nodes import At, as_list, as_map, each, note, noted, read_fields
 from watcher.config.sections import HostSettings
 from watcher.config.values import (
     read_claims,
@@ -23,6 +23,7 @@ from watcher.config.values import (
     read_text,
     read_url,
 )
+from watcher.errors import ConfigError
 from watcher.fetch.policy import FetchPolicy
 
 _REQUIRED = ("id", "url", "title")
@@ -42,18 +43,36 @@ _GUIDE_FIELDS = {
 
 
 def sources_list(at: At, defaults: Defaults, hosts: HostSettings) -> tuple[Source, ...]:
+    """Every source; with problems noted (one pass), the ones that could be read."""
     items = as_list(at)
     if not items:
         raise at.error("at least one source is required")
-    sources = tuple(_source(item, defaults, hosts) for item in items)
-    check_unique(items, [s.id for s in sources])
+    sources = tuple(each(items, lambda item: _source(item, defaults, hosts)))
+    check_unique(items, [s.id for s in sources], [s.line for s in sources])
     return sources
 
 
-def _source(at: At, defaults: Defaults, hosts: HostSettings) -> Source:
+def entry_ids(at: At | None) -> set[str]:
+    """The ids written in a list of entries, readable or not (so a guide citing a
+    source with a bad setting is not also told that the source is unknown)."""
+    if at is None or not isinstance(at.node, yaml.SequenceNode):
+        return set()
+    ids = set()
+    for node in at.node.value:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if getattr(key, "value", None) == "id" and isinstance(value, yaml.ScalarNode):
+                    ids.add(str(value.value))
+    return ids
+
+
+def _source(at: At, defaults: Defaults, hosts: HostSettings) -> Source | None:
     """A source's settings: its own, else its host's (``hosts:``), else ``defaults:``."""
+    before = noted()
     mapping = as_map(at, list(_SOURCE_FIELDS))
     values = read_fields(mapping, _SOURCE_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted; a required key may be a misspelled one
     for name in _REQUIRED:
         mapping.require(name)
     return settings.make_source(**_resolved(values, defaults, hosts), line=at.line)
@@ -87,45 +106,64 @@ def _merge_headers(base: Mapping[str, str], override: Mapping[str, str]) -> Mapp
     return MappingProxyType({**kept, **override})
 
 
-def check_unique(items: list[At], ids: Iterable[str]) -> None:
+def check_unique(items: list[At], ids: Iterable[str], lines: Iterable[int]) -> None:
+    """Note every id given twice, at the entry that repeats it."""
+    by_line = {item.line: item for item in items}
     seen: dict[str, int] = {}
-    for item, ident in zip(items, ids, strict=True):
+    for ident, line in zip(ids, lines, strict=True):
         if ident in seen:
-            where = as_map(item, None).require("id")
-            raise where.error(
-                f"duplicate id {ident!r}", hint=f"first defined at line {seen[ident]}"
+            where = as_map(by_line[line], None).require("id")
+            note(
+                where.error(f"duplicate id {ident!r}", hint=f"first defined at line {seen[ident]}")
             )
-        seen[ident] = item.line
+            continue
+        seen[ident] = line
 
 
-def guides_list(at: At | None, sources: Mapping[str, Source]) -> tuple[Guide, ...]:
+def guides_list(
+    at: At | None, sources: Mapping[str, Source], written: Collection[str] = ()
+) -> tuple[Guide, ...]:
+    """Every guide; ``written``: source ids given, readable or not."""
     if at is None or at.kind == "null":
         return ()
     items = as_list(at)
-    guides = tuple(_guide(item, sources) for item in items)
-    check_unique(items, [g.id for g in guides])
+    known = set(written) | set(sources)
+    guides = tuple(each(items, lambda item: _guide(item, sources, known)))
+    check_unique(items, [g.id for g in guides], [g.line for g in guides])
     return guides
 
 
-def _guide(at: At, sources: Mapping[str, Source]) -> Guide:
+def _guide(at: At, sources: Mapping[str, Source], known: set[str]) -> Guide | None:
+    before = noted()
     mapping = as_map(at, [*_GUIDE_FIELDS, "sources"])
     values = read_fields(mapping, _GUIDE_FIELDS)
+    if noted() > before:
+        return None
     for name in (*_REQUIRED, "owner"):
         mapping.require(name)
-    cited = _guide_sources(mapping.require("sources"), sources)
+    cited = _guide_sources(mapping.require("sources"), sources, known)
     values.setdefault("review_every", settings.default("review_every"))
+    if noted() > before:
+        return None
     return Guide(**values, sources=cited, line=at.line)
 
 
-def _guide_sources(at: At, sources: Mapping[str, Source]) -> tuple[GuideSource, ...]:
+def _guide_sources(
+    at: At, sources: Mapping[str, Source], known: set[str]
+) -> tuple[GuideSource, ...]:
     items = as_list(at)
     if not items:
         raise at.error("a guide must cite at least one source")
     cited: dict[str, GuideSource] = {}
     for item in items:
-        where, ident, claims = _guide_source_id(item)
-        _check_cited(where, ident, sources, cited)
-        cited[ident] = GuideSource(ident, line=item.line, claims=claims)
+        try:
+            where, ident, claims = _guide_source_id(item)
+            _check_cited(where, ident, known, cited)
+        except ConfigError as exc:
+            note(exc)
+            continue
+        if ident in sources:
+            cited[ident] = GuideSource(ident, line=item.line, claims=claims)
     return tuple(cited.values())
 
 
@@ -143,7 +181,7 @@ def _guide_source_id(at: At) -> tuple[At, str, tuple[str, ...]]:
 
 
 def _check_cited(
-    at: At, ident: str, sources: Mapping[str, Source], cited: Mapping[str, GuideSource]
+    at: At, ident: str, sources: Collection[str], cited: Mapping[str, GuideSource]
 ) -> None:
     if ident in cited:
         raise at.error(f"source {ident!r} is listed twice", f"first at line {cited[ident].line}")

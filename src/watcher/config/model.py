@@ -117,6 +117,8 @@ class SmtpSettings:
     sender: str
     user: str | None = None
     password_env: str | None = None
+    ca_bundle: str | None = None
+    """PEM file of CAs trusted, besides the system's, for the server's certificate."""
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,25 @@ The file is composed into YAML *nodes* (not plain Python objects) so every
 value still knows its line. Each problem raises :class:`ConfigError` naming
 the file, the 1-based line and the key path (``sources[3].url``): unknown
 keys (with a close-match suggestion), duplicate mapping keys, wrong types.
+
+Inside :func:`one_pass` (a whole load), a problem is noted and reading goes
+on with the next key or entry, so one run reports every problem it can
+find; outside it, the first problem is raised at once.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, ConfigErrors
 
 _T = TypeVar("_T")
 _V = TypeVar("_V")
@@ -37,6 +42,69 @@ _TYPE_NAMES = {
     "map": "a mapping",
     "merge": "a merge key (<<)",
 }
+
+
+_FOUND: ContextVar[list[ConfigError] | None] = ContextVar("config_problems", default=None)
+
+
+def one_pass(read: Callable[[], _T | None]) -> _T:
+    """``read()`` a whole file, noting every problem; raise them all together at the end.
+
+    ``read`` returns None when it could not build its result (its problems noted).
+    """
+    found: list[ConfigError] = []
+    token = _FOUND.set(found)
+    try:
+        value = read()
+    except ConfigError as exc:
+        found.append(exc)
+        value = None
+    finally:
+        _FOUND.reset(token)
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise ConfigErrors(sorted(found, key=lambda e: (e.line is None, e.line or 0)))
+    if value is None:
+        raise ConfigError("the configuration could not be read")
+    return value
+
+
+def note(error: ConfigError) -> None:
+    """A problem: noted inside :func:`one_pass` (reading goes on), else raised."""
+    found = _FOUND.get()
+    if found is None:
+        raise error
+    found.append(error)
+
+
+def noted() -> int:
+    """How many problems are noted so far (to tell whether an entry had any)."""
+    found = _FOUND.get()
+    return len(found) if found is not None else 0
+
+
+def each(items: Iterable[_V], read: Callable[[_V], _T | None]) -> list[_T]:
+    """``read(item)`` for every item; an item with a problem (noted) is left out."""
+    found = []
+    for item in items:
+        try:
+            value = read(item)
+        except ConfigError as exc:
+            note(exc)
+            continue
+        if value is not None:
+            found.append(value)
+    return found
+
+
+def attempt(read: Callable[[], _T]) -> _T | None:
+    """``read()``, or None with its problem noted."""
+    try:
+        return read()
+    except ConfigError as exc:
+        note(exc)
+        return None
 
 
 @dataclass(frozen=True)
@@ -92,13 +160,17 @@ def as_map(at: At, allowed: Collection[str] | None) -> YamlMap:
         raise at.expected("a mapping")
     values: dict[str, At] = {}
     for key_node, value_node in at.node.value:
-        name = _key_name(At(at.file, at.key, key_node))
-        if name in values:
-            first = values[name].line
-            raise at.child(name, key_node).error(
-                f"duplicate key {name!r}", hint=f"first given at line {first}"
-            )
-        _check_known(at.child(name, key_node), name, allowed)
+        try:
+            name = _key_name(At(at.file, at.key, key_node))
+            if name in values:
+                first = values[name].line
+                raise at.child(name, key_node).error(
+                    f"duplicate key {name!r}", hint=f"first given at line {first}"
+                )
+            _check_known(at.child(name, key_node), name, allowed)
+        except ConfigError as exc:
+            note(exc)  # the key is left out; the next one is read
+            continue
         values[name] = at.child(name, value_node)
     return YamlMap(at, values)
 
@@ -154,8 +226,15 @@ def yaml_int(at: At) -> int:
 
 
 def read_fields(mapping: YamlMap, readers: Mapping[str, Callable[[At], object]]) -> dict[str, Any]:
-    """Read every key present with its reader, in file order."""
-    return {name: readers[name](at) for name, at in mapping.values.items() if name in readers}
+    """Read every key present with its reader, in file order (a bad value is left out)."""
+    values: dict[str, Any] = {}
+    for name, at in mapping.values.items():
+        if name in readers:
+            try:
+                values[name] = readers[name](at)
+            except ConfigError as exc:
+                note(exc)
+    return values
 
 
 def compose(path: str | os.PathLike[str]) -> yaml.Node:

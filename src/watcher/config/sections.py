@@ -19,11 +19,12 @@ from watcher.config.model import (
     SmtpSettings,
     Webhook,
 )
-from watcher.config.nodes import At, as_list, as_map, read_fields
+from watcher.config.nodes import At, as_list, as_map, each, note, noted, read_fields
 from watcher.config.values import (
     SMTP_PORTS,
     read_addresses,
     read_bool,
+    read_ca_bundle,
     read_chat_id,
     read_choice,
     read_cron,
@@ -37,6 +38,7 @@ from watcher.config.values import (
     read_text,
     read_url,
 )
+from watcher.errors import ConfigError
 
 
 def defaults_section(at: At | None) -> Defaults:
@@ -69,10 +71,16 @@ def hosts_section(at: At | None) -> HostSettings:
     for name, item in as_map(at, None).values.items():
         host = name.strip().lower()
         if not host or "/" in host or " " in host:
-            raise item.error(
-                f"invalid host name {name!r}", hint="e.g. www.mgfoms.ru or 127.0.0.1:8080"
+            note(
+                item.error(
+                    f"invalid host name {name!r}", hint="e.g. www.mgfoms.ru or 127.0.0.1:8080"
+                )
             )
-        hosts[host] = read_fields(as_map(item, settings.HOST_KEYS), readers)
+            continue
+        try:
+            hosts[host] = read_fields(as_map(item, settings.HOST_KEYS), readers)
+        except ConfigError as exc:
+            note(exc)
     return hosts
 
 
@@ -83,6 +91,7 @@ _SMTP_FIELDS: dict[str, Callable[[At], object]] = {
     "user": read_text,
     "password_env": read_env_name,
     "sender": read_owner,
+    "ca_bundle": read_ca_bundle,
 }
 _NOTIFY_FIELDS: dict[str, Callable[[At], object]] = {"maintainers": read_addresses}
 _REPORTS_FIELDS: dict[str, Callable[[At], object]] = {"templates": read_text}
@@ -108,12 +117,15 @@ def _webhooks(at: At | None) -> tuple[Webhook, ...]:
     """``webhooks: [{url, template, token_env, chat_id, events}]``."""
     if at is None:
         return ()
-    return tuple(_webhook(item) for item in as_list(at))
+    return tuple(each(as_list(at), _webhook))
 
 
-def _webhook(at: At) -> Webhook:
+def _webhook(at: At) -> Webhook | None:
+    before = noted()
     mapping = as_map(at, list(_WEBHOOK_FIELDS))
     values = read_fields(mapping, _WEBHOOK_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted
     url_at = mapping.require("url")
     if "{token}" in values["url"] and "token_env" not in values:
         raise url_at.error("the URL has a {token} placeholder but no token_env names it")
@@ -129,8 +141,11 @@ def notify_section(at: At | None) -> Notify | None:
     """``notify: {smtp, maintainers, webhooks}``; secrets stay in the environment."""
     if at is None:
         return None
+    before = noted()
     mapping = as_map(at, [*_NOTIFY_FIELDS, "smtp", "webhooks"])
     webhooks = _webhooks(mapping.get("webhooks"))
+    if noted() > before:
+        return None  # noted; "needs smtp: or webhooks:" would only repeat it
     smtp_at = mapping.get("smtp")
     if smtp_at is None:
         if not webhooks:
@@ -140,6 +155,8 @@ def notify_section(at: At | None) -> Notify | None:
         return Notify(None, **read_fields(mapping, _NOTIFY_FIELDS), webhooks=webhooks)
     smtp = as_map(smtp_at, list(_SMTP_FIELDS))
     values = read_fields(smtp, _SMTP_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted
     for name in ("host", "sender"):
         smtp.require(name)
     values.setdefault("security", "starttls")
@@ -162,15 +179,18 @@ def reports_section(at: At | None, root: Path, notify: Notify | None) -> ReportS
     if templates is not None and not templates.is_dir():
         raise mapping.require("templates").error(f"no such directory: {templates}")
     items = as_list(mapping.require("schedule")) if mapping.get("schedule") else []
-    jobs = tuple(_report_job(item, notify) for item in items)
+    jobs = tuple(each(items, lambda item: _report_job(item, notify)))
     return ReportSettings(templates=templates, schedule=jobs)
 
 
-def _report_job(at: At, notify: Notify | None) -> ReportJob:
+def _report_job(at: At, notify: Notify | None) -> ReportJob | None:
     """``{cron: "0 9 * * 1", formats: [html, atom], email: true, always: false}``."""
+    before = noted()
     mapping = as_map(at, list(_REPORT_JOB_FIELDS))
-    mapping.require("cron")
     values = read_fields(mapping, _REPORT_JOB_FIELDS)
+    if noted() > before:
+        return None  # its problems are noted
+    mapping.require("cron")
     if values.get("email") and (notify is None or notify.smtp is None):
         hint = "configure notify: smtp: to mail digests"
         raise mapping.require("email").error("email: true needs notify: smtp:", hint=hint)

@@ -7,7 +7,8 @@ warning names the file, the line and the key, like an error does:
   at check time (with the same words), every other source runs;
 - a guide owner that is a placeholder (an ``example.org`` address, or the
   word PLACEHOLDER): nobody would read that guide's alerts;
-- a guide URL that is a placeholder: ``watcher audit`` cannot read it.
+- a guide URL that is a placeholder: ``watcher audit`` cannot read it;
+- a source no guide cites: its changes flag nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,12 @@ _DOMAIN = re.compile(r"@([\w.-]+)")
 
 def config_warnings(top: YamlMap, config: Config) -> tuple[ConfigWarning, ...]:
     """Every warning of a configuration that loaded without error, in file order."""
-    found = [*_missing_ca_bundles(top, config), *_guide_placeholders(top)]
+    found = [
+        *_missing_ca_bundles(top, config),
+        *_missing_mail_ca_bundle(top, config),
+        *_guide_placeholders(top),
+        *_uncited(config),
+    ]
     return tuple(sorted(found, key=lambda w: w.line or 0))
 
 
@@ -94,6 +100,30 @@ def _guide_placeholders(top: YamlMap) -> Iterator[ConfigWarning]:
         if placeholder_url(read_str(url)):
             hint = "put the address of the published guide; `watcher audit` reads it"
             yield _warning(url, f"placeholder guide URL {read_str(url)}", hint)
+
+
+def _missing_mail_ca_bundle(top: YamlMap, config: Config) -> Iterator[ConfigWarning]:
+    smtp = config.notify.smtp if config.notify is not None else None
+    if smtp is None or smtp.ca_bundle is None or Path(smtp.ca_bundle).is_file():
+        return
+    notify = as_map(top.require("notify"), None)
+    at = as_map(notify.require("smtp"), None).require("ca_bundle")
+    message = f"CA bundle not found: {smtp.ca_bundle}; mail cannot be sent until it is there"
+    yield _warning(at, message, CA_BUNDLE_HINT)
+
+
+def _uncited(config: Config) -> Iterator[ConfigWarning]:
+    """Sources no guide cites (one warning if there are no guides at all)."""
+    path = str(config.path)
+    if not config.guides:
+        yield ConfigWarning("no guides: a change of a source flags nothing", path=path)
+        return
+    cited = {source_id for guide in config.guides for source_id in guide.source_ids}
+    for source in config.sources:
+        if source.id not in cited:
+            message = f"source {source.id!r} is cited by no guide: its changes flag nothing"
+            hint = "cite it under guides:, or remove it"
+            yield ConfigWarning(message, path=path, line=source.line, hint=hint)
 
 
 def _warning(at: At, message: str, hint: str) -> ConfigWarning:

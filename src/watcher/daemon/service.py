@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from watcher.check.reported import mark_reported, pending, reported_in
 from watcher.check.run import run_check
 from watcher.config.model import Config, Source
 from watcher.errors import LockedError, NotifyError, StateError, WatcherError
@@ -56,7 +57,6 @@ from watcher.schedule import (
     source_timer,
 )
 from watcher.state import SourceState
-from watcher.store import project_lock
 
 BATCH_WINDOW = 0.5
 """Seconds a wake-up waits so that sources due at the same moment share one batch."""
@@ -108,10 +108,18 @@ class Daemon:
         """Check what is due now, alert, and return (``watcher run --once``)."""
         self._once = True
         try:
-            with project_lock(self.project.root, "run", wait=self.wait or 0.0):
-                return await self._check_due()
+            with self.project.lock("run", wait=self.wait or 0.0):
+                run = await self._check_due()
+                if run is None:  # say so: a silent --once looks like one that never ran
+                    event(logger, "batch.none_due", next=self._next_due())
+                return run
         finally:
             self.project.close()
+
+    def _next_due(self) -> datetime | None:
+        states, now = self._states(), self.timer_clock()
+        times = [first_run(s, states[s.id], now) for s in self.project.config.sources]
+        return min(times, default=None)
 
     # ------------------------------------------------------------ the loop
 
@@ -122,6 +130,8 @@ class Daemon:
         self._timers.replace(self._plan())
         self._timers.start()
         event(logger, "daemon.started", config=str(self.project.config.path), **self._counts())
+        for warning in self.project.config.warnings:
+            event(logger, "config.warning", logging.WARNING, warning=str(warning))
         try:
             while await self._next_wake():
                 await self._run_cycle()
@@ -171,18 +181,28 @@ class Daemon:
     async def _check_due(self) -> RunResult | None:
         """Check every due source in one run, then send the alerts it calls for."""
         project = self.project
+        _log_unreported(project)
         due = self._due()
         if not due:
             return None
         event(logger, "batch.started", sources=[s.id for s in due])
+        logged: list[SourceResult] = []  # each result is logged (reported) as it comes
+
+        def on_result(result: SourceResult) -> None:
+            _log_result(result)
+            logged.append(result)
+
+        started = time.monotonic()
         try:
-            run = await run_check(project, due, clock=self.clock, on_result=_log_result)
+            run = await run_check(project, due, clock=self.clock, on_result=on_result)
         except asyncio.CancelledError:
             project.reconcile()  # still under the lock: finish what an interrupted write left
+            mark_reported(project, reported_in(RunResult(utcnow(), utcnow(), tuple(logged))))
             raise
         finally:
             self._hold_unrecorded(due)
-        event(logger, "batch.done", **_summary(run))
+        mark_reported(project, reported_in(run))
+        event(logger, "batch.done", **_summary(run, time.monotonic() - started))
         for repair in run.repairs:
             event(logger, "store.repaired", logging.WARNING, repair=repair)
         self._alert()
@@ -223,7 +243,7 @@ class Daemon:
         while not self._stopping:
             stack = ExitStack()
             try:
-                stack.enter_context(project_lock(self.project.root, "run"))
+                stack.enter_context(self.project.lock("run"))
                 return stack
             except LockedError as exc:
                 if not told:
@@ -360,10 +380,25 @@ def _log_result(result: SourceResult) -> None:
     event(logger, "check.done", level, **fields)
 
 
-def _summary(run: RunResult) -> dict[str, Any]:
+def _log_unreported(project: Project) -> None:
+    """Changes an interrupted check stored and never reported: logged now, so reported."""
+    earlier = pending(project)
+    for change in earlier:
+        event(
+            logger,
+            "check.unreported",
+            source=change.source,
+            old_hash=change.old_hash,
+            hash=change.new_hash,
+            stored=change.at,
+        )
+    mark_reported(project, {change.source for change in earlier})
+
+
+def _summary(run: RunResult, seconds: float) -> dict[str, Any]:
+    """The batch's outcomes and its duration, measured (the recorded times are whole seconds)."""
     counts = Counter(str(r.outcome) for r in run.results)
-    seconds = round((run.finished - run.started).total_seconds(), 1)
-    return {**counts, "flagged": list(run.flagged_guides), "seconds": seconds}
+    return {**counts, "flagged": list(run.flagged_guides), "seconds": round(seconds, 3)}
 
 
 def _log_delivery(delivery: alerts.Delivery) -> None:

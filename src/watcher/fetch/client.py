@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +89,17 @@ class _Host:
             self.next_start = time.monotonic() + self.delay
 
 
+class _Stage:
+    """Where a fetch is, so that a timeout can say what it was waiting for."""
+
+    def __init__(self) -> None:
+        self.doing = "while connecting or waiting for the answer"
+
+    def waiting(self, redirects: int) -> None:
+        after = f" after {redirects} redirect{'s' if redirects > 1 else ''}" if redirects else ""
+        self.doing = f"while connecting or waiting for the answer{after}"
+
+
 class Fetcher:
     """Fetches pages over shared clients, within politeness limits.
 
@@ -102,6 +114,7 @@ class Fetcher:
         concurrency: int = 16,
         transport: Transport | None = None,
         resolver: Resolver = system_resolver,
+        on_request: Callable[[str], None] | None = None,
     ) -> None:
         self._overall = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _Host] = {}
@@ -112,6 +125,7 @@ class Fetcher:
         self._guard = PrivateGuard(self._addresses)
         self._robots = RobotsCache()
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._on_request = on_request  # told each URL as its request starts (progress)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -147,9 +161,12 @@ class Fetcher:
                 trust_env=False,
                 client=lambda: _pinned_session(self._addresses, verify, limits),
             )
+        # timeout=None: the source's `timeout` (asyncio.timeout in _attempt) is the
+        # only limit on a fetch; httpx's 5-second default would cap it beneath.
         return httpx.AsyncClient(
             transport=transport,
             limits=limits,
+            timeout=None,
             follow_redirects=False,
             trust_env=False,
             verify=verify,
@@ -191,13 +208,16 @@ class Fetcher:
         host = self._host(url, policy)
         async with host.slots, self._overall:
             await host.pace()
+            if self._on_request is not None:
+                self._on_request(url)
             started = time.monotonic()
             fetched_at = datetime.now(UTC)
+            stage = _Stage()
             try:
                 async with asyncio.timeout(policy.timeout.total_seconds()):
-                    return await self._follow(url, policy, validators, fetched_at, started)
+                    return await self._follow(url, policy, validators, fetched_at, started, stage)
             except TimeoutError as exc:
-                raise timed_out(url, policy.timeout) from exc
+                raise timed_out(url, policy.timeout, stage.doing) from exc
 
     async def _follow(
         self,
@@ -206,6 +226,7 @@ class Fetcher:
         validators: Validators | None,
         fetched_at: datetime,
         started: float,
+        stage: _Stage,
     ) -> Fetched:
         client = self._client(policy)
         url = origin
@@ -213,10 +234,13 @@ class Fetcher:
         permanent = False
         headers = _request_headers(policy, validators)
         while True:
-            response = await _send(client, client.build_request("GET", url, headers=headers))
+            stage.waiting(len(chain))
+            request = client.build_request("GET", url, headers=headers)
+            response = await _send(client, request)
             try:
                 location = redirect_target(response, url)
                 if location is None:
+                    stage.doing = "while reading the body"
                     body = await read_capped(response, policy.max_size)
                     fetched = _fetched(origin, response, body, chain, fetched_at, started)
                     return _with_move(fetched, permanent)

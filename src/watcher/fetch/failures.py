@@ -95,11 +95,14 @@ def too_large(url: str, size: int, limit: int) -> TooLargeError:
     )
 
 
-def timed_out(url: str, limit: timedelta) -> TimeoutError_:
+def timed_out(url: str, limit: timedelta, stage: str = "") -> TimeoutError_:
+    """The source's ``timeout`` (the only limit on one fetch) ran out."""
+    where = f" {stage}" if stage else ""
     return TimeoutError_(
-        f"no complete answer within {seconds(limit)}",
+        f"no complete answer within {seconds(limit)}: the source's `timeout` ran out{where}",
         url=url,
-        hint="the site is slow or unreachable; raise `timeout` if it is just slow",
+        hint=f"the site is slow or unreachable; if it is just slow, raise its `timeout` "
+        f"(now {seconds(limit)}) in sources.yaml, or `timeout` under defaults:",
     )
 
 

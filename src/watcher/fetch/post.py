@@ -13,13 +13,16 @@ def post_json(
     payload: object,
     *,
     timeout: float,
+    user_agent: str,
     headers: dict[str, str] | None = None,
 ) -> int:
     """POST ``payload`` as JSON to ``url`` and return the status; FetchError unless 2xx.
 
-    No retries and no redirects: a webhook that fails is retried by the
-    caller at its next batch, and a redirected webhook is misconfigured.
+    Sent as ``user_agent`` (watcher's, never the library's). No retries and
+    no redirects: a webhook that fails is retried by the caller at its next
+    batch, and a redirected webhook is misconfigured.
     """
+    headers = {"User-Agent": user_agent, **(headers or {})}
     try:
         response = httpx.post(
             url, json=payload, headers=headers, timeout=timeout, follow_redirects=False

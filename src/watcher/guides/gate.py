@@ -179,11 +179,9 @@ def junit_xml(result: CiResult) -> str:
             suite, "testcase", name=outcome.verdict.guide, classname="watcher.guides"
         )
         if outcome.failed:
+            first = outcome.failures[0]  # the state that failed the guide, not its overall state
             failure = ET.SubElement(
-                case,
-                "failure",
-                message=f"{outcome.verdict.state}: {outcome.failures[0].text}",
-                type=outcome.verdict.state,
+                case, "failure", message=f"{first.state}: {first.text}", type=first.state
             )
             failure.text = "\n".join(f"{r.text}\nnext: {r.action}" for r in outcome.failures)
         if outcome.warnings:

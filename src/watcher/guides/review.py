@@ -78,7 +78,11 @@ def sign_off(
 
 
 def sign_off_all(project: Project, *, by: str, note: str, now: datetime) -> list[SignOff]:
-    """Review every guide at once (adopting watcher on existing guides)."""
+    """Review every guide at once (adopting watcher on existing guides).
+
+    A usage error when no guide could be signed off (no snapshot at all yet):
+    a sign-off that pinned nothing is no sign-off.
+    """
     _require_text(by=by, note=note)
     results = []
     for guide in project.config.guides:
@@ -86,6 +90,11 @@ def sign_off_all(project: Project, *, by: str, note: str, now: datetime) -> list
             results.append(sign_off(project, guide.id, by=by, note=note, now=now))
         except UsageError:
             results.append(SignOff(guide.id, ReviewEntry(now, by, note, REVIEW), guide.source_ids))
+    if not any(result.entry.sources for result in results):
+        raise UsageError(
+            "nothing to sign off: no source cited by a guide has a snapshot yet",
+            hint="run `watcher check` first",
+        )
     return results
 
 

@@ -48,6 +48,7 @@ from watcher.guides.reports import OPEN_STATUSES, summary
 from watcher.notify import mail as notify
 from watcher.notify import webhooks
 from watcher.project import Project
+from watcher.redact import redact_url
 from watcher.report.render import md_code
 from watcher.state import SourceState
 from watcher.store import DeskStore, read_json, write_json
@@ -129,6 +130,7 @@ def broken(situation: Situation) -> Iterable[Alert]:
         since = _iso(state.failing_since)
         error = state.last_check.error if state.last_check else "unknown error"
         guides = [g.id for g in situation.config.guides_citing(source.id)]
+        url = redact_url(source.url)
         yield Alert(
             key=f"{BROKEN}/{source.id}/{since}",
             event=BROKEN,
@@ -137,11 +139,11 @@ def broken(situation: Situation) -> Iterable[Alert]:
             guide=None,
             subject=f"[watcher] source failing: {source.id}",
             text=(
-                f"Source {source.id} ({source.url}) failed {state.consecutive_failures} checks "
+                f"Source {source.id} ({url}) failed {state.consecutive_failures} checks "
                 f"in a row since {since}: {error}. Guides citing it: {', '.join(guides) or 'none'}."
                 f"\nFix the source or its URL, then `watcher check -s {source.id}`."
             ),
-            data={"since": since, "error": error, "url": source.url, "guides": guides},
+            data={"since": since, "error": error, "url": url, "guides": guides},
         )
 
 
@@ -328,7 +330,7 @@ def dispatch(project: Project, now: datetime, finders: Iterable[Finder] = ()) ->
     for alert in fresh:
         record.entries[alert.key]["pending"] = channels(asdict(alert), settings, project.config)
     record.save(path)  # decided before sending: a crash re-sends rather than forgets
-    sent, failed = _deliver(record, settings, now)
+    sent, failed = _deliver(record, settings, now, project.config.defaults.user_agent)
     dropped = _give_up(record, now)
     record.save(path)
     seeded = sum(1 for e in record.entries.values() if e["seeded"]) if seeding else 0
@@ -354,7 +356,7 @@ def _new_reports(project: Project) -> tuple[ReaderReport, ...]:
 
 
 def _deliver(
-    record: Record, settings: Notify, now: datetime
+    record: Record, settings: Notify, now: datetime, user_agent: str
 ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     by_channel: dict[str, list[str]] = {}
     for key, entry in sorted(record.entries.items(), key=lambda item: item[1]["at"]):
@@ -365,7 +367,7 @@ def _deliver(
     hooks = {w.channel: w for w in settings.webhooks}
     for channel, keys in by_channel.items():
         try:
-            _send(channel, [record.entries[k] for k in keys], settings, hooks)
+            _send(channel, [record.entries[k] for k in keys], settings, hooks, user_agent)
         except WatcherError as exc:
             failed.append((channel, str(exc)))
             _mark(record, keys, channel, now, error=str(exc))
@@ -380,6 +382,7 @@ def _send(
     entries: list[dict[str, Any]],
     settings: Notify,
     hooks: Mapping[str, Any],
+    user_agent: str,
 ) -> None:
     kind, _, target = channel.partition(":")
     if kind == "email":
@@ -390,7 +393,7 @@ def _send(
         return  # the webhook was removed from sources.yaml: nothing to retry
     for entry in entries:
         data = {k: entry[k] for k in ("key", "event", "source", "guide", "at")}
-        webhooks.send(hook, entry["text"], {**data, **entry["data"]})
+        webhooks.send(hook, entry["text"], {**data, **entry["data"]}, user_agent=user_agent)
 
 
 def _mail(to: str, entries: list[dict[str, Any]]) -> notify.Mail:

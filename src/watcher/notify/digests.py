@@ -33,6 +33,8 @@ class ReportRun:
 
 def run_job(project: Project, job: ReportJob, until: datetime) -> ReportRun:
     """Write (and maybe mail) the digest since the last one; NotifyError if mailing fails."""
+    if job.email and project.config.notify is not None:
+        mail_ready(project.config)  # before writing: a digest written is a period gone
     written = write_digest(project, job.formats, until)
     mailed: tuple[str, ...] = ()
     if job.email and project.config.notify is not None:
@@ -50,6 +52,17 @@ def notify_settings(config: Config) -> Notify:
     return config.notify
 
 
+def mail_ready(config: Config) -> Notify:
+    """Everything mailing a digest needs, checked before anything is written.
+
+    Writing a digest moves the period on (``--since last``): a digest that
+    was written but could not be mailed would never be mailed.
+    """
+    settings = notify_settings(config)
+    mail.ready(settings)
+    return settings
+
+
 def mail_digest(
     config: Config, digest: Digest, renderer: Renderer, *, always: bool
 ) -> list[mail.Mail]:
@@ -60,7 +73,7 @@ def mail_digest(
     settings = notify_settings(config)
 
     def render(part: Digest, audience: str) -> tuple[str, str]:
-        return renderer.html(part, audience), renderer.markdown(part, audience)
+        return renderer.html(part, audience), renderer.plain(part, audience)
 
     mails = mail.compose(config, digest, render, always=always)
     sent = mail.send(settings, mails)

@@ -109,11 +109,7 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
     """Send ``mails`` through the configured server; return how many went out."""
     if not mails:
         return 0
-    smtp = notify.smtp
-    if smtp is None:
-        raise UsageError(
-            "mailing needs notify: smtp: in sources.yaml", hint="see docs/configuration.md, notify:"
-        )
+    smtp = ready(notify)
     password = _password(smtp)
     try:
         with _connect(smtp) as client:
@@ -127,6 +123,17 @@ def send(notify: Notify, mails: Sequence[Mail]) -> int:
             hint="check notify: smtp: in sources.yaml and the password variable",
         ) from exc
     return len(mails)
+
+
+def ready(notify: Notify) -> SmtpSettings:
+    """The SMTP settings, once sure mail can be attempted: configured, password set."""
+    smtp = notify.smtp
+    if smtp is None:
+        raise UsageError(
+            "mailing needs notify: smtp: in sources.yaml", hint="see docs/configuration.md, notify:"
+        )
+    _password(smtp)
+    return smtp
 
 
 def _password(smtp: SmtpSettings) -> str | None:
@@ -143,9 +150,17 @@ def _password(smtp: SmtpSettings) -> str | None:
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     if smtp.security == "ssl":
-        context = ssl.create_default_context()
+        context = _tls_context(smtp)
         return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context)
     client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
     if smtp.security == "starttls":
-        client.starttls(context=ssl.create_default_context())
+        client.starttls(context=_tls_context(smtp))
     return client
+
+
+def _tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """The system's trusted CAs, plus ``ca_bundle`` (a server with a private CA)."""
+    context = ssl.create_default_context()
+    if smtp.ca_bundle:
+        context.load_verify_locations(cafile=smtp.ca_bundle)
+    return context

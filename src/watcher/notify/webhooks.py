@@ -41,15 +41,16 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def send(webhook: Webhook, text: str, data: Mapping[str, object]) -> None:
-    """POST one alert; NotifyError (token redacted) if it was not accepted."""
+def send(webhook: Webhook, text: str, data: Mapping[str, object], *, user_agent: str) -> None:
+    """POST one alert as ``user_agent``; NotifyError (token redacted) if it was not accepted."""
     token = _token(webhook)
     url = webhook.url.replace("{token}", token) if token else webhook.url
     headers = {}
     if token and "{token}" not in webhook.url:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        post_json(url, body(webhook, text, data), timeout=TIMEOUT, headers=headers)
+        payload = body(webhook, text, data)
+        post_json(url, payload, timeout=TIMEOUT, user_agent=user_agent, headers=headers)
     except SourceError as exc:
         message = str(exc).replace(token, "***") if token else str(exc)
         raise NotifyError(f"webhook {webhook.url} failed: {message}") from None

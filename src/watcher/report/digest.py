@@ -54,6 +54,7 @@ from watcher.guides.freshness import (
     all_verdicts,
 )
 from watcher.project import Project
+from watcher.redact import redact_url
 from watcher.report.changes import guide_section
 from watcher.report.grouping import group_templates
 from watcher.report.model import (
@@ -332,7 +333,7 @@ def _health(history: History, since: datetime, until: datetime) -> tuple[HealthI
                 failing_since=state.failing_since,
                 last_error=check.error if check and state.consecutive_failures else None,
                 last_success=state.last_success,
-                moved_to=state.moved_to,
+                moved_to=redact_url(state.moved_to) if state.moved_to else None,
                 guides=tuple(sorted(g.id for g in history.config.guides_citing(source.id))),
                 attempts=attempts,
             )

@@ -25,6 +25,7 @@ from watcher.guides.freshness import (
     UNVERIFIED,
 )
 from watcher.guides.template import SiteTemplates
+from watcher.redact import redact_url
 from watcher.results import ClaimResult, DiffStats, Severity
 from watcher.state import GuideReviews, ReviewEntry, SourceState
 
@@ -71,7 +72,7 @@ class SourceInfo:
 
     @classmethod
     def of(cls, source: Source) -> SourceInfo:
-        return cls(source.id, source.title, source.url)
+        return cls(source.id, source.title, redact_url(source.url))
 
 
 @dataclass(frozen=True)
@@ -341,9 +342,13 @@ class Digest:
         return tuple(item for section in self.guides for item in section.changes) + grouped
 
     def for_guides(self, guide_ids: Iterable[str]) -> Digest:
-        """The digest narrowed to some guides (an owner's mail); no source health."""
+        """The digest narrowed to some guides (an owner's mail); no source health.
+
+        Its counts are those guides' own: a failing source no guide of theirs
+        cites is not in their summary.
+        """
         wanted = set(guide_ids)
-        return replace(
+        part = replace(
             self,
             attention=tuple(a for a in self.attention if a.guide.id in wanted),
             fresh_guides=tuple(g for g in self.fresh_guides if g.id in wanted),
@@ -358,6 +363,26 @@ class Digest:
             reports=tuple(r for r in self.reports if r.guide in wanted),
             health=(),
             quiet=tuple(q for q in self.quiet if wanted.intersection(q.guides)),
+        )
+        return replace(part, counts=part._counts_of(wanted, self.health))
+
+    def _counts_of(self, wanted: set[str], health: Sequence[HealthItem]) -> Counts:
+        """The footer and summary numbers of this (narrowed) digest's guides."""
+        changes = [c for section in self.guides for c in section.changes]
+        states = [a.state for a in self.attention] + ["fresh"] * len(self.fresh_guides)
+        theirs = [h for h in health if wanted.intersection(h.guides)]
+        new_templates = sum(t.change.new_in_period for t in self.templates)
+        return replace(
+            self.counts,
+            guides=tuple((state, states.count(state)) for state, _ in self.counts.guides),
+            open_changes=sum(c.status == OPEN for c in changes) + len(self.templates),
+            new_changes=sum(c.status == OPEN and c.new_in_period for c in changes) + new_templates,
+            dismissed=sum(c.status == DISMISSED for c in changes),
+            signoffs=len(self.signoffs),
+            failing=sum(h.problem in ("broken", "failing") for h in theirs),
+            moved=sum(h.moved_to is not None for h in theirs),
+            quiet=len(self.quiet),
+            templates=len(self.templates),
         )
 
     def health_only(self) -> Digest:

@@ -2,7 +2,8 @@
 
 Layout of the output directory (default ``reports/`` beside sources.yaml)::
 
-    digest-2026-11-22.html  .md  .json   one digest per period end (UTC day)
+    digest-2026-11-22.html  .md  .json   one digest per period end: the first of a UTC
+    digest-2026-11-22-1730.html ...      day by its date, a later one that day by its time
     latest.html                          a copy of the newest HTML digest
     index.html                           every digest, newest first
     feed.xml                             Atom: the latest 50 changes, across runs
@@ -27,7 +28,7 @@ from watcher.errors import StoreError, UsageError
 from watcher.project import Project
 from watcher.report import jsondoc
 from watcher.report.digest import build_digest, load_history
-from watcher.report.model import DISMISSED, Digest
+from watcher.report.model import DISMISSED, Digest, day
 from watcher.report.render import Renderer, web_url
 from watcher.results import Severity
 from watcher.store import atomic_write, read_json, write_json
@@ -104,7 +105,7 @@ def write_report(
     """Write the digest in ``formats``; return the paths written, in order."""
     out_dir.mkdir(parents=True, exist_ok=True)
     state = load_state(out_dir)
-    stem = f"digest-{digest.until:%Y-%m-%d}"
+    stem = digest_name(digest.until, state.digests)
     written: list[Path] = []
     if "html" in formats:
         page = renderer.html(digest)
@@ -123,6 +124,22 @@ def write_report(
         written.append(_write(out_dir / "index.html", index))
     _save_state(out_dir, digest.until, digests, feed)
     return written
+
+
+def digest_name(until: datetime, previous: Iterable[Mapping[str, Any]]) -> str:
+    """The file stem of the digest ending at ``until``: never another digest's.
+
+    The first digest whose period ends on a UTC day is ``digest-YYYY-MM-DD``;
+    a later one that day adds the end time (``-HHMM``, ``-HHMMSS``). Writing
+    the same period again keeps its name.
+    """
+    taken = {str(r["name"]): str(r.get("until")) for r in previous if "name" in r}
+    day = f"digest-{until:%Y-%m-%d}"
+    candidates = (day, f"{day}-{until:%H%M}", f"{day}-{until:%H%M%S}")
+    for name in candidates:
+        if taken.get(name, until.isoformat()) == until.isoformat():
+            return name
+    return f"{candidates[-1]}-{len(taken)}"
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -156,7 +173,7 @@ def _digests(
     }
     rows = {r["name"]: r for r in previous if isinstance(r, Mapping) and "name" in r}
     rows[stem] = row
-    return sorted(rows.values(), key=lambda r: str(r["name"]), reverse=True)
+    return sorted(rows.values(), key=lambda r: (str(r.get("until")), str(r["name"])), reverse=True)
 
 
 def _index_rows(out_dir: Path, digests: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -175,7 +192,7 @@ def _index_rows(out_dir: Path, digests: Iterable[Mapping[str, Any]]) -> list[dic
         rows.append(
             {
                 "file": f"{name}.html",
-                "title": f"{since:%Y-%m-%d} – {until:%Y-%m-%d}",
+                "title": f"{since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC",
                 "summary": summary,
             }
         )
@@ -188,14 +205,17 @@ def _feed_entries(
     entries = []
     for item in digest.changes:
         dismissed = item.status == DISMISSED and item.dismissal is not None
-        when = item.dismissal.at if dismissed and item.dismissal else item.detected
+        when = (
+            item.dismissal.at if dismissed and item.dismissal else item.detected
+        ) or digest.until
         title = guide_titles.get(item.guide, item.guide)
         verb = "change dismissed" if dismissed else "changed"
+        severity = f" [{item.severity}]" if item.severity else ""
         entries.append(
             {
                 "id": TAG_PREFIX + item.entry_id,
-                "title": f"{title}: {item.source.title} {verb}",
-                "updated": (when or digest.until).isoformat(),
+                "title": f"{title}: {item.source.title} {verb}{severity}, {day(when)}",
+                "updated": when.isoformat(),
                 "link": web_url(item.source.url),
                 "content": renderer.entry_html(item, digest),
             }

@@ -13,6 +13,10 @@ The Markdown template is not HTML-escaped: everything from a page goes
 through :func:`md_code` (inline code) or a fenced ``diff`` block, and
 configuration text through :func:`md_text`, so a source cannot inject
 links, images, headings or HTML into a comment.
+
+The same Markdown template, rendered with plain filters (nothing escaped:
+there is no markup to inject into), is the plain-text part of a mail
+(:meth:`Renderer.plain`): Markdown reads as text, its escapes do not.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from jinja2 import (
 from watcher.changes import claims
 from watcher.changes.facts import FACT_LABELS
 from watcher.errors import ConfigError
-from watcher.report.model import ChangeItem, Digest
+from watcher.report.model import ChangeItem, Digest, HealthItem
 
 MD_DIFF_LINES = 60
 """Diff lines per change in Markdown before the block is cut with a note."""
@@ -58,12 +62,15 @@ PROBLEM_LABELS = {
 }
 
 
-def environment(user_templates: Path | None = None, packages: Sequence[str] = ()) -> Environment:
+def environment(
+    user_templates: Path | None = None, packages: Sequence[str] = (), *, plain: bool = False
+) -> Environment:
     """The jinja2 environment: user templates over the packaged ones.
 
     ``packages`` adds the ``templates/`` folder of other watcher packages (the
     editor desk's pages), below these, so their pages can import the digest's
-    macros and extend its layout.
+    macros and extend its layout. ``plain``: the Markdown filters write text
+    as it is (a mail's plain part).
     """
     package = PackageLoader("watcher.report", "templates")
     loaders: list[Any] = [PrefixLoader({"default": package}), package]
@@ -81,8 +88,8 @@ def environment(user_templates: Path | None = None, packages: Sequence[str] = ()
     env.filters.update(
         when=when,
         day=day,
-        md_text=md_text,
-        md_code=md_code,
+        md_text=plain_text if plain else md_text,
+        md_code=plain_code if plain else md_code,
         md_diff=md_diff,
         web_url=web_url,
         fact_label=lambda kind: FACT_LABELS.get(kind, kind),
@@ -90,6 +97,7 @@ def environment(user_templates: Path | None = None, packages: Sequence[str] = ()
         problem_label=lambda problem: PROBLEM_LABELS.get(problem, problem),
         plural=plural,
         size=size,
+        failed_checks=failed_checks,
         claims_summary=claims.summary,
     )
     return env
@@ -100,10 +108,12 @@ class Renderer:
 
     def __init__(self, user_templates: Path | None = None, packages: Sequence[str] = ()) -> None:
         self.env = environment(user_templates, packages)
+        self.plain_env = environment(user_templates, packages, plain=True)
 
-    def render(self, name: str, **context: Any) -> str:
+    def render(self, name: str, *, plain: bool = False, **context: Any) -> str:
+        env = self.plain_env if plain else self.env
         try:
-            return self.env.get_template(name).render(**context)
+            return env.get_template(name).render(**context)
         except TemplateError as exc:
             filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
             where = f" ({filename}:{line})" if filename else ""
@@ -124,6 +134,10 @@ class Renderer:
     def markdown(self, digest: Digest, audience: str = "all") -> str:
         """Markdown for an issue or pull-request comment."""
         return self.render("digest.md", digest=digest, audience=audience)
+
+    def plain(self, digest: Digest, audience: str = "all") -> str:
+        """The Markdown digest with its text unescaped: a mail's plain-text part."""
+        return self.render("digest.md", plain=True, digest=digest, audience=audience)
 
     def entry_html(self, item: ChangeItem, digest: Digest) -> str:
         """The HTML fragment of one feed entry (escaped again in the feed)."""
@@ -151,6 +165,13 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else many or word + 's'}"
 
 
+def failed_checks(item: HealthItem) -> str:
+    """``2 of 3 failed checks`` while failing; ``5 failed checks in a row`` once broken."""
+    if item.failures >= item.fail_after:
+        return f"{plural(item.failures, 'failed check')} in a row"
+    return f"{item.failures} of {item.fail_after} failed checks"
+
+
 def size(item: ChangeItem) -> str:
     """How much changed, in words an editor can weigh."""
     stats = item.stats
@@ -176,14 +197,25 @@ def web_url(url: str | None) -> str | None:
     return url if scheme in ("http", "https") else None
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
+_MD_INLINE = re.compile(r"([\\`*_\[\]<|~])")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_MD_BLOCK_START = re.compile(r"^([#>+=-])(?=\s|$|[#=-])")
+_MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 
 
 def md_text(text: object) -> str:
-    """Configuration text made inert in Markdown: specials escaped, HTML as entities."""
+    """Configuration text made inert in Markdown, and still readable as text.
+
+    What could start markup is backslash-escaped: emphasis, code, links and
+    images (``[``), HTML and autolinks (``<``), tables, entities, and a
+    block marker at the start (a heading, a quote, a list). Parentheses and
+    ``->`` stay as they are: without ``[`` and ``<`` they make no link.
+    """
     flat = " ".join(str(text).split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    flat = _MD_SPECIAL.sub(r"\\\1", flat)
+    flat = _MD_INLINE.sub(r"\\\1", flat)
+    flat = _MD_ENTITY.sub(r"\\&", flat)
+    flat = _MD_BLOCK_START.sub(r"\\\1", flat)
+    flat = _MD_ORDERED.sub(r"\1\\\2", flat)
     return flat.replace("://", ":&#47;&#47;").replace("www.", "www&#46;")
 
 
@@ -192,7 +224,20 @@ def md_code(text: object) -> str:
     flat = " ".join(str(text).split()) or " "
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
-    return f"{fence} {flat} {fence}"
+    if flat.startswith("`") or flat.endswith("`"):
+        flat = f" {flat} "  # CommonMark strips one space each side
+    return f"{fence}{flat}{fence}"
+
+
+def plain_text(text: object) -> str:
+    """Configuration text in a plain-text mail: as it is, on one line."""
+    return " ".join(str(text).split())
+
+
+def plain_code(text: object) -> str:
+    """A command or quote in a plain-text mail: in backticks when it has none itself."""
+    flat = plain_text(text)
+    return flat if "`" in flat else f"`{flat}`"
 
 
 def md_diff(item: ChangeItem, limit: int = MD_DIFF_LINES) -> str:

@@ -6,7 +6,9 @@ source of truth: ``snapshots/`` is, and :meth:`Journal.reconcile` brings
 the journal in line with it (``watcher reindex`` rebuilds it from scratch).
 
 An SQLite file next to the configuration is the default; any SQLAlchemy
-URL works (``--db`` or ``WATCHER_DB``), PostgreSQL included.
+URL works (``--db`` or ``WATCHER_DB``), PostgreSQL included. A database
+that cannot be reached or opened is a :class:`~watcher.errors.DatabaseError`
+(exit 5), its URL shown with the password redacted.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from watcher.errors import StoreError
+from watcher.errors import DatabaseError, StoreError, UsageError
+from watcher.redact import redact_url
 from watcher.state import SourceState
+from watcher.store.dblock import database_lock
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -206,11 +210,13 @@ class Journal:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self.engine = _engine(url)
-            Base.metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise _open_error(url, exc) from exc
+        self.engine = _engine(url)
+        with _translated(url), self._connect() as connection:
+            try:
+                with connection.begin():
+                    Base.metadata.create_all(connection)
+            except SQLAlchemyError as exc:
+                raise _open_error(url, exc) from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -227,15 +233,28 @@ class Journal:
         return answer == "ok"
 
     @contextmanager
+    def lock(self, command: str, wait: float = 0.0) -> Iterator[None]:
+        """The run lock in the database itself, for machines sharing it (PostgreSQL)."""
+        with _translated(self.url), database_lock(self.engine, command, wait):
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction: committed on success, rolled back on any error."""
+        with _translated(self.url), self._connect() as connection, connection.begin():
+            tx = Transaction(connection)
+            yield tx
+            tx.flush()
+
+    def _connect(self) -> Connection:
+        """A connection; failing to get one means the server is unreachable (exit 6),
+        or, for SQLite, that its file cannot be opened (a damaged file: reindex)."""
         try:
-            with self.engine.begin() as connection:
-                tx = Transaction(connection)
-                yield tx
-                tx.flush()
+            return self.engine.connect()
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+            if sqlite_path(self.url) is not None:
+                raise _open_error(self.url, exc) from exc
+            raise _unreachable(self.url, exc) from exc
 
     def reconcile(self, states: Sequence[SourceState]) -> int:
         """Bring the versions table in line with the snapshots; return sources fixed."""
@@ -250,25 +269,55 @@ class Journal:
     # reads -------------------------------------------------------------
 
     def versions(self, source: str) -> list[VersionRow]:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             query = select(VersionRow).where(VersionRow.source == source)
             return list(session.scalars(query.order_by(VersionRow.position)))
 
     def fetches(self, source: str, limit: int = 50) -> list[FetchRow]:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             query = select(FetchRow).where(FetchRow.source == source)
             return list(
                 session.scalars(query.order_by(FetchRow.at.desc(), FetchRow.id.desc()).limit(limit))
             )
 
     def changes(self, source: str) -> list[ChangeRow]:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             query = select(ChangeRow).where(ChangeRow.source == source)
             return list(session.scalars(query.order_by(ChangeRow.at)))
 
     def count_fetches(self) -> int:
-        with Session(self.engine) as session:
+        with _translated(self.url), Session(self.engine) as session:
             return int(session.scalar(select(func.count(FetchRow.id))) or 0)
+
+
+CONNECT_TIMEOUT = 10
+"""Seconds a PostgreSQL connection may take before the database counts as unreachable."""
+
+
+@contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """SQLAlchemy's errors as watcher's: a lost connection is a DatabaseError (exit 6)."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if exc.connection_invalidated:  # the server went away mid-run
+            raise _unreachable(url, exc) from exc
+        raise StoreError(f"database error in {redact_url(url)}: {_reason(exc)}") from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database error in {redact_url(url)}: {_reason(exc)}") from exc
+
+
+def _unreachable(url: str, exc: SQLAlchemyError) -> DatabaseError:
+    return DatabaseError(
+        f"cannot reach the database {redact_url(url)}: {_reason(exc)}",
+        hint="check that the server runs and accepts this user, or the --db / WATCHER_DB URL",
+    )
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own words, on one line, without SQLAlchemy's SQL and parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    return " ".join(str(cause).split()) or type(cause).__name__
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -284,16 +333,34 @@ def _open_error(url: str, exc: SQLAlchemyError) -> StoreError:
     hint = None
     if sqlite_path(url) is not None and ("not a database" in detail or "malformed" in detail):
         hint = "the database file is damaged: `watcher reindex` rebuilds it from snapshots/"
-    return StoreError(f"cannot open the database {url}: {detail}", hint=hint)
+    return StoreError(f"cannot open the database {redact_url(url)}: {detail}", hint=hint)
 
 
 def _engine(url: str) -> Engine:
+    shown = redact_url(url)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    try:
+        engine = create_engine(url, **_connect_args(url))
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise UsageError(
+            f"invalid database URL {shown}",
+            hint="use an SQLAlchemy URL such as postgresql+psycopg://user@host/watcher",
+        ) from exc
+    except ImportError as exc:
+        raise DatabaseError(
+            f"cannot open the database {shown}: its driver is not installed ({exc.name})",
+            hint="for PostgreSQL: pip install 'guide-watcher[postgres]'",
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    if url.startswith(("postgresql", "postgres")):
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT}}
+    return {}
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
