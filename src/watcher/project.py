@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watcher.config import load_config
 from watcher.config.model import Config
@@ -22,11 +23,13 @@ from watcher.errors import SourceError, StateError, StoreError
 from watcher.guides.audit import GuideAudit, with_audits
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
-from watcher.store import Journal, SnapshotStore, default_url
+from watcher.store import SnapshotStore, default_url
 from watcher.store.guide_pages import GuidePageStore
-from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
 from watcher.store.reviews import ReviewStore
 from watcher.text import normalize
+
+if TYPE_CHECKING:  # the journal (SQLAlchemy) is imported when a command first uses it
+    from watcher.store import Journal
 
 DB_ENV = "WATCHER_DB"
 
@@ -67,6 +70,8 @@ class Project:
     def journal(self) -> Journal:
         """The database journal, opened on first use."""
         if self._journal is None:
+            from watcher.store.db import Journal
+
             self._journal = Journal(self.db_url)
         return self._journal
 
@@ -97,6 +102,8 @@ class Project:
         verified (and rebuilt when it can be); the journal's versions follow
         ``snapshots/``.
         """
+        from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
+
         journal, aside = open_rebuilt(self.db_url)
         self.close()
         self._journal = journal

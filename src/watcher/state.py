@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from watcher import shapes
 from watcher.errors import ErrorKind
@@ -356,3 +356,11 @@ _REVIEWS_SHAPE = {
     "guide": shapes.Optional(str),
     "entries": shapes.Optional(shapes.ListOf(_ENTRY_SHAPE)),
 }
+
+
+ReportStatus = Literal["new", "accepted", "rejected", "duplicate"]
+"""Where a reader's report stands in the desk's triage (the report itself is in the journal)."""
+REPORT_STATUSES: tuple[ReportStatus, ...] = ("new", "accepted", "rejected", "duplicate")
+Role = Literal["editor", "maintainer"]
+"""What a desk account may do."""
+ROLES: tuple[Role, ...] = ("editor", "maintainer")

@@ -7,17 +7,19 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from watcher.check.run import run_check, select_sources
-from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, crash_log, pass_ctx, wait_option
 from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERNAL
-from watcher.notify import alerts
 from watcher.results import RunResult, utcnow
 from watcher.store import project_lock
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from watcher.notify import alerts
 
 
 @click.command()
@@ -66,6 +68,10 @@ def check(
     Exits 0 when the run completed (whatever changed), 3 when every source
     failed (the network is probably down), 4 when another run holds the lock.
     """
+    from watcher.check.run import run_check, select_sources
+    from watcher.cli import terminal
+    from watcher.notify import alerts
+
     project = ctx.project
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
     console = terminal.make_console()
@@ -91,6 +97,8 @@ def exit_for_internal_errors(run: RunResult) -> None:
     broken = run.internal_errors
     if not broken:
         return
+    from watcher.cli import terminal
+
     log = crash_log(r.traceback or f"{r.source}: {r.error}\n" for r in broken)
     for result in broken:
         message = f"watcher: {result.source}: {result.error} (traceback in {log})"
@@ -99,6 +107,8 @@ def exit_for_internal_errors(run: RunResult) -> None:
 
 
 def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool) -> None:
+    from watcher.cli import jsonout, terminal
+
     if as_json:
         click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
     elif not quiet or run.noteworthy:
@@ -107,6 +117,8 @@ def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool
 
 def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
     """Alerts go to stderr, so stdout stays the check's (and ``--json``'s)."""
+    from watcher.cli import terminal
+
     for channel, key in delivery.sent:
         if not quiet:
             click.echo(f"notify: sent {key} to {channel}", err=True)
@@ -128,6 +140,7 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
 def demo(keep: Path | None, serve: bool, port: int | None) -> None:
     """Run watcher end to end on a bundled demo site, with no network needed."""
     from watcher.cli import demo as flow
+    from watcher.cli import terminal
 
     if serve:
         flow.serve(port)

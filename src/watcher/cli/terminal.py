@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -23,7 +23,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from watcher.guides.freshness import GuideVerdict
 from watcher.results import (
     BASELINE,
     CHANGED,
@@ -36,6 +35,9 @@ from watcher.results import (
     SourceResult,
 )
 from watcher.state import SourceState
+
+if TYPE_CHECKING:  # the guide states: imported by the commands that show them
+    from watcher.guides.freshness import GuideVerdict
 
 STATE_STYLES = {
     "fresh": "green",

@@ -196,15 +196,12 @@ _CHANGES: Table = ChangeRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
 
-def default_url(root: Path) -> str:
-    """The SQLite file used when no URL is given: ``.watcher/watcher.db``."""
-    return f"sqlite:///{root / '.watcher' / 'watcher.db'}"
-
-
 class Journal:
     """The database journal of one project."""
 
     def __init__(self, url: str) -> None:
+        from watcher.store import desk  # noqa: F401  (registers the desk's tables)
+
         self.url = url
         try:
             self.engine = _engine(url)
