@@ -25,6 +25,7 @@ from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
 from watcher.store import SnapshotStore, default_url
 from watcher.store.guide_pages import GuidePageStore
+from watcher.store.layout import migrate
 from watcher.store.reviews import ReviewStore
 from watcher.text import normalize
 
@@ -44,6 +45,8 @@ class Project:
     reviews: ReviewStore = field(init=False)
     guide_pages: GuidePageStore = field(init=False)
     _journal: Journal | None = field(default=None, init=False, repr=False)
+    migrated: list[str] = field(default_factory=list, init=False)
+    """What the last :meth:`reconcile` moved to the current ``snapshots/`` layout, in words."""
 
     def __post_init__(self) -> None:
         self.store = SnapshotStore(
@@ -78,20 +81,20 @@ class Project:
     def reconcile(self) -> int:
         """Make derived data agree with the committed state; return sources fixed.
 
-        Repairs ``current.txt`` files and the journal's versions index after
-        a crash, and removes temporary files of interrupted writes. Writers
-        call it under the project lock: a reader doing it could undo a
-        concurrent writer's work.
+        Moves a project of the first ``snapshots/`` layout to the current one
+        (once: see :mod:`watcher.store.layout`), removes temporary files of
+        interrupted writes and repairs the journal's versions index after a
+        crash. Writers call it under the project lock: a reader doing it
+        could undo a concurrent writer's work.
         """
+        self.migrated = migrate(self.store)
         self.store.clean_temp_files()
         states = []
         for source in self.config.sources:
             try:  # a source whose state is damaged is left as it is, for its check to report
-                state = self.store.load_state(source.id)
-                self.store.repair(state)
+                states.append(self.store.load_state(source.id))
             except StateError:
                 continue
-            states.append(state)
         return self.journal.reconcile(states)
 
     def reindex(self) -> list[str]:
@@ -116,7 +119,7 @@ class Project:
         for source in self.config.sources:
             self._verify(source.id)
         fixed = self.reconcile()
-        done += self.store.repairs
+        done += self.migrated + self.store.repairs
         done.append(f"{fixed} source(s) updated from snapshots/")
         return done
 

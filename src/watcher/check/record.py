@@ -212,7 +212,7 @@ class Record:
             tx.sync_versions(self.state)
         elif changed:
             tx.add_version(self.state, len(self.state.versions) - 1)
-        self.project.store.save_state(self.state, current_changed=changed or self.rebased)
+        self.project.store.save_state(self.state)
 
 
 def unrecorded(source: Source, exc: StateError, at: datetime) -> SourceResult:

@@ -174,4 +174,5 @@ async def run_check(
         results=with_site_templates(project, results),
         rendered_in_workers=renderers.in_workers,
         repairs=tuple(project.store.repairs),
+        migrated=tuple(project.migrated),
     )

@@ -83,6 +83,8 @@ def check(
         run = asyncio.run(run_check(project, selected, on_result=advance))
         delivery = alerts.dispatch(project, utcnow()) if project.config.notify else None
     _print_check(console, run, quiet=quiet, as_json=as_json)
+    for moved in run.migrated:
+        click.echo(f"watcher: migrated: {moved}", err=True)
     for repair in run.repairs:
         click.echo(f"watcher: repaired: {repair}", err=True)
     if delivery is not None:

@@ -183,6 +183,8 @@ class Daemon:
         finally:
             self._hold_unrecorded(due)
         event(logger, "batch.done", **_summary(run))
+        for moved in run.migrated:
+            event(logger, "store.migrated", logging.INFO, migrated=moved)
         for repair in run.repairs:
             event(logger, "store.repaired", logging.WARNING, repair=repair)
         self._alert()
