@@ -57,7 +57,7 @@ class Record:
         )
         state.consecutive_failures += 1
         state.failing_since = state.failing_since or at
-        with self.project.journal.transaction() as tx:
+        with self.project.journal.transaction(deferred=not self.rebased) as tx:
             tx.add_fetch(
                 source=self.source.id,
                 at=at,
@@ -95,7 +95,7 @@ class Record:
         new_hash = old_hash if rendered is None else normalize.content_hash(rendered.text)
         outcome = self._outcome(old_hash, new_hash)
         diff = None
-        with self.project.journal.transaction() as tx:
+        with self.project.journal.transaction(deferred=not self.rebased) as tx:
             if outcome != UNCHANGED and rendered is not None and new_hash is not None:
                 self._store_version(fetched, rendered, new_hash, at)
                 diff = self._diff(tx, old_hash, new_hash, rendered.text, at)

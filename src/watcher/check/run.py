@@ -164,8 +164,9 @@ async def run_check(
             return result
 
         try:
-            lanes = window_for(sources, defaults.concurrency)
-            results = await in_window(sources, lanes, one)
+            with project.journal.grouped():
+                lanes = window_for(sources, defaults.concurrency)
+                results = await in_window(sources, lanes, one)
         finally:
             await renderers.aclose()
     return RunResult(

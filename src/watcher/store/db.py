@@ -124,12 +124,18 @@ class Transaction:
     Rows are plain Core inserts, gathered per table and sent at commit as
     one ``executemany`` each: a check writes a few rows for each of a
     thousand sources, and the ORM's unit of work would cost more than the
-    fetch.
+    fetch. A *deferred* unit (``connection`` None) only gathers rows; its
+    group sends them (see :meth:`Journal.grouped`).
     """
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(self, connection: Connection | None) -> None:
+        self._connection = connection
         self._pending: dict[Table, list[dict[str, Any]]] = {}
+
+    @property
+    def connection(self) -> Connection:
+        assert self._connection is not None, "a deferred unit only adds rows"
+        return self._connection
 
     def _add(self, table: Table, values: dict[str, Any]) -> None:
         self._pending.setdefault(table, []).append(values)
@@ -185,6 +191,11 @@ class Transaction:
             self.connection.execute(insert(table), rows)
         self._pending.clear()
 
+    def send(self, connection: Connection) -> None:
+        """Send a deferred unit's rows within ``connection``'s transaction."""
+        self._connection = connection
+        self.flush()
+
 
 def _version_row(source: str, hash_: str, seen: datetime, position: int) -> dict[str, Any]:
     return {"source": source, "hash": hash_, "seen": seen, "position": position}
@@ -202,6 +213,7 @@ class Journal:
     def __init__(self, url: str) -> None:
         from watcher.store import desk  # noqa: F401  (registers the desk's tables)
 
+        self._group: list[Transaction] | None = None
         self.url = url
         try:
             self.engine = _engine(url)
@@ -224,8 +236,47 @@ class Journal:
         return answer == "ok"
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One transaction: committed on success, rolled back on any error."""
+    def grouped(self) -> Iterator[None]:
+        """Commit the deferred units of this block together, :data:`GROUP_UNITS` at a time.
+
+        A check commits one transaction per source; grouped, a thousand
+        sources cost a few dozen commits. What a unit wrote to ``snapshots/``
+        is committed before its rows are: a kill loses the rows of the group
+        in flight (fetch attempts; the versions index is rebuilt from
+        ``snapshots/`` by the next run), never a file.
+        """
+        self._group = []
+        try:
+            yield
+        finally:
+            group, self._group = self._group, None
+            self._send(group)
+
+    def _send(self, group: list[Transaction]) -> None:
+        if not group:
+            return
+        try:
+            with self.engine.begin() as connection:
+                for unit in group:
+                    unit.send(connection)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def transaction(self, *, deferred: bool = False) -> Iterator[Transaction]:
+        """One transaction: committed on success, rolled back on any error.
+
+        ``deferred`` (rows only, no reads) inside :meth:`grouped`: the rows
+        wait for the group's commit; a unit that raises leaves none.
+        """
+        if deferred and self._group is not None:
+            unit = Transaction(None)
+            yield unit
+            self._group.append(unit)
+            if len(self._group) >= GROUP_UNITS:
+                group, self._group = self._group, []
+                self._send(group)
+            return
         try:
             with self.engine.begin() as connection:
                 tx = Transaction(connection)
@@ -266,6 +317,10 @@ class Journal:
     def count_fetches(self) -> int:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.count(FetchRow.id))) or 0)
+
+
+GROUP_UNITS = 64
+"""Deferred units committed together by :meth:`Journal.grouped`."""
 
 
 def sqlite_path(url: str) -> Path | None:
