@@ -11,6 +11,7 @@ All paths default to locations beside the configuration file, so
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ from watcher.state import GuideReviews, SourceState
 from watcher.store import SnapshotStore, default_url
 from watcher.store.guide_pages import GuidePageStore
 from watcher.store.layout import migrate
+from watcher.store.lock import last_seal
+from watcher.store.lock import seal as seal_run
 from watcher.store.reviews import ReviewStore
 from watcher.text import normalize
 
@@ -88,6 +91,8 @@ class Project:
         could undo a concurrent writer's work.
         """
         self.migrated = migrate(self.store)
+        if last_seal(self.root) == self.fingerprint():
+            return 0  # the last run under the lock ended cleanly, and nothing moved since
         self.store.clean_temp_files()
         states = []
         for source in self.config.sources:
@@ -96,6 +101,36 @@ class Project:
             except StateError:
                 continue
         return self.journal.reconcile(states)
+
+    def fingerprint(self) -> str:
+        """What the committed state files and the journal look like, cheaply (stats only).
+
+        A run that ended cleanly seals it in the lock file (:meth:`seal`);
+        the next writer skips :meth:`reconcile` when it is unchanged: no
+        write was interrupted since, and no ``state.json`` was edited, merged
+        or checked out, nor another database named.
+        """
+        digest = hashlib.sha256(self.db_url.encode())
+        if self.db_url.startswith("sqlite:///"):  # a file deleted or replaced is another one
+            try:
+                digest.update(f"{os.stat(self.db_url[10:]).st_ino};".encode())
+            except OSError:
+                digest.update(b"no database;")
+        try:
+            folders = sorted(os.scandir(self.store.root), key=lambda entry: entry.name)
+        except OSError:
+            folders = []
+        for folder in folders:
+            try:
+                stat = os.stat(os.path.join(folder.path, "state.json"))
+            except OSError:
+                continue
+            digest.update(f"{folder.name}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+        return digest.hexdigest()[:32]
+
+    def seal(self) -> None:
+        """After a run that ended cleanly: let the next one skip :meth:`reconcile`."""
+        seal_run(self.root, self.fingerprint())
 
     def reindex(self) -> list[str]:
         """Rebuild what is derived or lost, and say what was done.

@@ -169,6 +169,7 @@ async def run_check(
                 results = await in_window(sources, lanes, one)
         finally:
             await renderers.aclose()
+    project.seal()
     return RunResult(
         started=started,
         finished=clock(),
