@@ -16,6 +16,7 @@ body and text in memory, however many the run has.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from watcher.errors import StateError
 from watcher.fetch.client import Fetcher, Transport
 from watcher.fetch.policy import host_of
 from watcher.project import Project
-from watcher.results import Clock, RunResult, SourceResult, utcnow
+from watcher.results import CHANGED, Clock, RunResult, SourceResult, utcnow
 from watcher.state import SourceState
 from watcher.text.workers import renderers_for
 
@@ -150,17 +151,18 @@ async def run_check(
     fresh = sum(not project.store.state_path(s.id).exists() for s in sources)
     renderers = renderers_for(defaults.workers, len(sources), expected=fresh)
     renderers.warm()
+    hosts = _HostChanges(project, sources, on_result)
     async with Fetcher(concurrency=defaults.concurrency, transport=transport) as fetcher:
 
         async def one(source: Source) -> SourceResult:
+            defer = hosts.shared(source)
             try:
-                check = SourceCheck(project, source, fetcher, renderers, clock)
+                check = SourceCheck(project, source, fetcher, renderers, clock, defer)
             except StateError as exc:
                 result = unrecorded(source, exc, clock())
             else:
                 result = await check.run()
-            if on_result is not None:
-                on_result(result)
+            hosts.done(source, result, deferred=defer and result.outcome == CHANGED)
             return result
 
         try:
@@ -173,8 +175,49 @@ async def run_check(
     return RunResult(
         started=started,
         finished=clock(),
-        results=with_site_templates(project, results),
+        results=tuple(hosts.final.get(r.source, r) for r in results),
         rendered_in_workers=renderers.in_workers,
         repairs=tuple(project.store.repairs),
         migrated=tuple(project.migrated),
     )
+
+
+class _HostChanges:
+    """Changes of sources that share their host, held until the host's last source is in.
+
+    Then they are assessed and flagged knowing the site's template
+    (:func:`~watcher.check.signal.with_site_templates`), while the other
+    hosts' requests are still on the wire; ``on_result`` hears of each
+    result once it is final.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        sources: Sequence[Source],
+        on_result: Callable[[SourceResult], None] | None,
+    ) -> None:
+        self._project = project
+        self._on_result = on_result
+        self._configured = Counter(s.host for s in project.config.sources)
+        self._left = Counter(s.host for s in sources)
+        self._held: dict[str, list[SourceResult]] = {}
+        self.final: dict[str, SourceResult] = {}
+
+    def shared(self, source: Source) -> bool:
+        return self._configured[source.host] > 1
+
+    def done(self, source: Source, result: SourceResult, *, deferred: bool) -> None:
+        if deferred:
+            self._held.setdefault(source.host, []).append(result)
+        else:
+            self._heard(result)
+        self._left[source.host] -= 1
+        if self._left[source.host] == 0:
+            for settled in with_site_templates(self._project, self._held.pop(source.host, [])):
+                self.final[settled.source] = settled
+                self._heard(settled)
+
+    def _heard(self, result: SourceResult) -> None:
+        if self._on_result is not None:
+            self._on_result(result)
