@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from watcher.notify import alerts
+    from watcher.project import Project
 
 
 @click.command()
@@ -70,7 +71,6 @@ def check(
     """
     from watcher.check.run import run_check, select_sources
     from watcher.cli import terminal
-    from watcher.notify import alerts
 
     project = ctx.project
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
@@ -81,7 +81,7 @@ def check(
         terminal.progress(bar_console, len(selected)) as advance,
     ):
         run = asyncio.run(run_check(project, selected, on_result=advance))
-        delivery = alerts.dispatch(project, utcnow()) if project.config.notify else None
+        delivery = _dispatch(project) if project.config.notify else None
     _print_check(console, run, quiet=quiet, as_json=as_json)
     for moved in run.migrated:
         click.echo(f"watcher: migrated: {moved}", err=True)
@@ -115,6 +115,13 @@ def _print_check(console: Console, run: RunResult, *, quiet: bool, as_json: bool
         click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
     elif not quiet or run.noteworthy:
         terminal.check_summary(console, run)
+
+
+def _dispatch(project: Project) -> alerts.Delivery:
+    """The alerts of the run (the mail, webhook and template stacks: only when configured)."""
+    from watcher.notify import alerts
+
+    return alerts.dispatch(project, utcnow())
 
 
 def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
