@@ -11,7 +11,7 @@ is written with sorted keys and a fixed layout so it reads well in
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -113,12 +113,12 @@ class SourceState:
         return content_hash
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data: dict[str, Any] = _encode(self)
         for key in _OMITTED_WHEN_EMPTY:
             if not data[key]:
                 del data[key]  # files of sources that never needed them stay as they were
         data["schema"] = STATE_SCHEMA
-        return _encode(data)  # type: ignore[no-any-return]
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> SourceState:
@@ -153,12 +153,15 @@ def _check_outcome(data: dict[str, Any]) -> CheckOutcome:
 
 
 def _encode(value: Any) -> Any:
+    """Records as JSON values, in one pass (``asdict`` deep-copies every value first)."""
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dict):
         return {key: _encode(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_encode(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _encode(getattr(value, name)) for name in value.__dataclass_fields__}
     return value
 
 
