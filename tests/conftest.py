@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,13 @@ def write_config(directory: Path, text: str) -> Path:
     path = directory / "sources.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def current_text(root: Path, source_id: str) -> str:
+    """The current snapshot text of a source, read from its files as a person would."""
+    folder = root / "snapshots" / source_id
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    return (folder / f"{state['versions'][-1]['hash']}.txt").read_text(encoding="utf-8")
 
 
 def run_cli(

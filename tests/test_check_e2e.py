@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_config
+from tests.conftest import current_text, write_config
 from tests.webserver import Page, WebSite
 from watcher.check.run import run_check
 from watcher.guides.freshness import FRESH, NEEDS_REVIEW
@@ -91,7 +91,7 @@ def test_first_run_stores_baselines_and_flags_nothing(project: Project) -> None:
     run = check(project)
     assert outcomes(run) == {"fund": BASELINE, "insurer": BASELINE, "law": BASELINE}
     assert run.flagged_guides == ()
-    current = (project.root / "snapshots" / "fund" / "current.txt").read_text(encoding="utf-8")
+    current = current_text(project.root, "fund")
     assert "Телефон горячей линии: 8 (800) 555-01-23" in current
     assert "Просмотров" not in current
     assert {v.state for v in project.verdicts(utcnow())} == {FRESH}
@@ -150,8 +150,8 @@ def test_304_is_unchanged_and_sends_validators(project: Project, site: WebSite) 
 )
 def test_failures_are_not_changes(project: Project, site: WebSite, page: Page, kind: str) -> None:
     check(project)
-    snapshot = project.root / "snapshots" / "fund" / "current.txt"
-    before = snapshot.read_bytes()
+    folder = project.root / "snapshots" / "fund"
+    before = current_text(project.root, "fund")
     site.routes["/fund"] = page
     run = check(project, "fund")
     result = run.results[0]
@@ -159,8 +159,8 @@ def test_failures_are_not_changes(project: Project, site: WebSite, page: Page, k
     assert result.error_kind == kind
     assert result.error
     assert run.flagged_guides == ()
-    assert snapshot.read_bytes() == before
-    state = json.loads((snapshot.parent / "state.json").read_text(encoding="utf-8"))
+    assert current_text(project.root, "fund") == before
+    state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     assert state["consecutive_failures"] == 1
     assert state["last_check"]["outcome"] == "failed"
     assert len(state["versions"]) == 1
@@ -214,9 +214,7 @@ def test_rule_change_rebases_silently(tmp_path: Path, project: Project, site: We
     assert result.outcome == UNCHANGED
     assert result.rebased
     assert run.flagged_guides == ()
-    assert "страховой" not in (tmp_path / "snapshots" / "insurer" / "current.txt").read_text(
-        "utf-8"
-    )
+    assert "страховой" not in current_text(tmp_path, "insurer")
 
 
 def test_windows_1251_declared_only_in_meta(tmp_path: Path, site: WebSite) -> None:
@@ -228,7 +226,7 @@ def test_windows_1251_declared_only_in_meta(tmp_path: Path, site: WebSite) -> No
     config = f"sources:\n  - {{id: cp, url: '{site.url}/cp', title: CP}}\n"
     project = Project.load(write_config(tmp_path, config))
     check(project)
-    text = (tmp_path / "snapshots" / "cp" / "current.txt").read_text(encoding="utf-8")
+    text = current_text(tmp_path, "cp")
     assert text == "Полис ОМС иностранным гражданам"
 
 

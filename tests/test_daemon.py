@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli, write_config
+from tests.conftest import current_text, run_cli, write_config
 from tests.receiver import Receiver
 from tests.test_alerts import TOKEN_ENV, fund
 from tests.test_alerts import receiver as receiver
@@ -173,7 +173,7 @@ def test_sigterm_during_a_check_finishes_it_and_exits_0(
     folder = tmp_path / "snapshots" / "slow"
     state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
     assert state["last_check"]["outcome"] == "baseline"
-    assert (folder / "current.txt").read_text(encoding="utf-8").strip() == "slow"
+    assert current_text(tmp_path, "slow").strip() == "slow"
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
 

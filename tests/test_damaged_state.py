@@ -24,6 +24,8 @@ from watcher.errors import StateError, StoreError
 from watcher.project import Project
 from watcher.results import RunResult
 from watcher.store import atomic_write
+from watcher.text.normalize import content_hash
+from watcher.text.render import Body, render
 
 CONFIG = """\
 defaults:
@@ -140,24 +142,23 @@ def test_without_a_journal_a_deleted_state_stays_refused(root: Path) -> None:
 # -- version files: verified on read, never trusted over a good text -----------------
 
 
-def test_a_truncated_current_version_is_repaired_from_current_txt(root: Path) -> None:
+def test_a_truncated_current_version_is_rebuilt_from_its_raw_body(root: Path) -> None:
     state = json.loads((folder(root) / "state.json").read_text(encoding="utf-8"))
-    version = folder(root) / "versions" / f"{state['versions'][-1]['hash']}.txt"
-    good = (folder(root) / "current.txt").read_bytes()
+    version = folder(root) / f"{state['versions'][-1]['hash']}.txt"
+    good = version.read_bytes()
     version.write_bytes(good[: len(good) // 2])
 
     run = check(root)
     assert [r.outcome for r in run.results] == ["unchanged", "unchanged"]
-    assert (folder(root) / "current.txt").read_bytes() == good
     assert version.read_bytes() == good
     assert run.repairs == (
-        f"{version} was damaged (its text does not match its hash): rebuilt from current.txt",
+        f"{version} was damaged (its text does not match its hash): rebuilt from its raw body",
     )
 
 
 def test_an_old_version_is_rebuilt_from_its_raw_body(root: Path) -> None:
     state = json.loads((folder(root) / "state.json").read_text(encoding="utf-8"))
-    old = folder(root) / "versions" / f"{state['versions'][0]['hash']}.txt"
+    old = folder(root) / f"{state['versions'][0]['hash']}.txt"
     good = old.read_bytes()
     old.write_bytes(b"\xff\xfe not even UTF-8")
     reindexed = run_cli("reindex", cwd=root)
@@ -169,9 +170,8 @@ def test_an_old_version_is_rebuilt_from_its_raw_body(root: Path) -> None:
 def test_a_version_lost_with_its_raw_body_fails_its_source_alone(root: Path) -> None:
     state = json.loads((folder(root) / "state.json").read_text(encoding="utf-8"))
     current = state["versions"][-1]
-    (folder(root) / "versions" / f"{current['hash']}.txt").unlink()
+    (folder(root) / f"{current['hash']}.txt").unlink()
     (folder(root) / current["raw"]).unlink()
-    (folder(root) / "current.txt").unlink()
     fund, law = check(root).results
     assert (fund.outcome, fund.error_kind) == ("failed", "state")
     assert f"version {current['hash']} of fund is missing" in (fund.error or "")
@@ -256,9 +256,8 @@ def test_a_document_of_the_wrong_shape_is_named_by_file_and_key(
 
 def test_a_version_file_that_is_not_utf8_is_not_an_internal_error(root: Path) -> None:
     state = json.loads((folder(root) / "state.json").read_text(encoding="utf-8"))
-    version = folder(root) / "versions" / f"{state['versions'][-1]['hash']}.txt"
+    version = folder(root) / f"{state['versions'][-1]['hash']}.txt"
     version.write_bytes(b"\xff\xfe")
-    (folder(root) / "current.txt").write_bytes(b"\xff\xfe")
     os.remove(folder(root) / state["versions"][-1]["raw"])
     result = run_cli("diff", "fund", cwd=root)
     assert result.returncode == 5, result.stderr
@@ -280,13 +279,22 @@ def test_a_full_disk_names_the_file_and_the_cause(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_a_file_in_the_way_is_named_by_the_command(root: Path) -> None:
-    current = folder(root) / "current.txt"
-    current.unlink()
-    current.mkdir()  # os.replace onto a directory fails: as a read-only file would
-    result = run_cli("check", cwd=root)
+def test_a_file_in_the_way_is_named_by_the_command(
+    root: Path, template: tuple[Path, WebSite]
+) -> None:
+    site = template[1]
+    law = Project.load(root / "sources.yaml").config.source("law")
+    amended = page("статья 11")
+    body = Body(str(amended.body).encode(), "text/html", "utf-8", law.url)
+    new = folder(root, "law") / f"{content_hash(render(law.text, body).text)}.txt"
+    new.mkdir()  # os.replace onto a directory fails: as a read-only file would
+    site.routes["/law"] = amended
+    try:
+        result = run_cli("check", cwd=root)
+    finally:
+        site.routes["/law"] = page("статья 10")
     assert result.returncode == 5, result.stderr
-    assert f"cannot write {current}: Is a directory" in result.stderr
+    assert f"{new}: Is a directory" in result.stderr  # named, with its cause
     assert "internal error" not in result.stderr
 
 

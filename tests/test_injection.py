@@ -55,7 +55,7 @@ def root(tmp_path: Path, site: WebSite) -> Path:
 
 
 def _versions(root: Path) -> list[str]:
-    return [p.read_text(encoding="utf-8") for p in (root / "snapshots" / "fund").glob("versions/*")]
+    return [p.read_text(encoding="utf-8") for p in (root / "snapshots" / "fund").glob("*.txt")]
 
 
 def test_snapshot_text_keeps_no_control_nor_non_character(root: Path) -> None:

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import trustme
 
-from tests.conftest import write_config
+from tests.conftest import current_text, write_config
 from tests.webserver import Page, WebSite
 from watcher.check.run import run_check
 from watcher.config import Source, make_source
@@ -58,7 +58,7 @@ class Case:
         site.routes["/page"] = Page(GOOD)
         self.project = Project.load(write_config(root, config(site.url, extra)))
         assert self.check().outcome == "baseline"
-        self.snapshot = (root / "snapshots" / "page" / "current.txt").read_bytes()
+        self.snapshot = current_text(root, "page")
 
     def check(self) -> SourceResult:
         run: RunResult = asyncio.run(run_check(self.project, self.project.config.sources))
@@ -71,8 +71,7 @@ class Case:
         assert result.flagged == ()
         state = self.project.store.load_state("page")
         assert len(state.versions) == 1
-        current = self.project.store.source_dir("page") / "current.txt"
-        assert current.read_bytes() == self.snapshot
+        assert current_text(self.project.root, "page") == self.snapshot
         return result
 
 

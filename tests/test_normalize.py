@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from watcher.text import normalize as stage
 from watcher.text.normalize import NORMALIZER_VERSION, content_hash, normalize
 
 VIEWS = re.compile(r"Просмотров: \d+")
@@ -165,3 +166,20 @@ def test_controls_and_non_characters_are_removed(raw: str, expected: str) -> Non
 @given(st.text(alphabet=st.characters(codec=None), max_size=200))
 def test_normalized_text_is_safe_for_terminals_and_xml(text: str) -> None:
     assert not _UNSAFE.search(normalize(text))
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=200))
+def test_dropping_controls_is_one_pass_of_the_whole_class(text: str) -> None:
+    # the fast path (BMP first, astral only when present) removes exactly what the class says
+    assert stage._drop_controls(text) == _slow_drop(text)
+
+
+@pytest.mark.parametrize("extra", ["\U0001fffe", "\U0010ffff", "\U0001f600", "\ufffe", "\x85"])
+def test_dropping_controls_beyond_the_bmp(extra: str) -> None:
+    text = f"Полис{extra}ОМС"
+    assert stage._drop_controls(text) == _slow_drop(text)
+
+
+def _slow_drop(text: str) -> str:
+    """Both classes applied to every text, astral characters or not."""
+    return stage._ASTRAL_NONCHARACTERS.sub("", stage._CONTROLS.sub("", text))

@@ -83,4 +83,4 @@ def test_a_check_without_internet_fails_every_source_quickly(tmp_path: Path) -> 
     assert done.stdout.count("DNS lookup failed for") == count - 1
     assert "mchs-112: failed: CA bundle not found:" in done.stdout
     for source in config.sources:
-        assert not list((tmp_path / "snapshots" / source.id).glob("versions/*"))
+        assert not list((tmp_path / "snapshots" / source.id).glob("*.txt"))

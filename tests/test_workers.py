@@ -132,6 +132,22 @@ def test_auto_uses_the_spare_cores_once_there_is_work_to_share() -> None:
     assert (small.in_process, small.in_workers, small._workers) == (10, 0, [])
 
 
+def test_auto_starts_with_a_run_expected_to_render_many_bodies() -> None:
+    async def go() -> Renderers:
+        renderers = renderers_for("auto", 1000, expected=1000)  # a cold run
+        renderers.warm()
+        assert await renderers.ready() >= 1  # started before the first body came
+        await renderers.render(SOURCE.text, fetched(ARTICLE), None)
+        await renderers.aclose()
+        return renderers
+
+    cold = asyncio.run(go())
+    assert (cold.in_process, cold.in_workers) == (0, 1)
+    steady = renderers_for("auto", 1000, expected=10)  # mostly 304s: none until there is work
+    steady.warm()
+    assert steady._starting is None
+
+
 CONFIG = """\
 defaults:
   timeout: 5s

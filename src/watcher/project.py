@@ -11,6 +11,7 @@ All paths default to locations beside the configuration file, so
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watcher.config import load_config
 from watcher.config.model import Config
@@ -25,11 +27,16 @@ from watcher.errors import SourceError, StateError, StoreError
 from watcher.guides.audit import GuideAudit, with_audits
 from watcher.guides.freshness import GuideVerdict, all_verdicts
 from watcher.state import GuideReviews, SourceState
-from watcher.store import Journal, SnapshotStore, default_url, project_lock
+from watcher.store import SnapshotStore, default_url, project_lock
 from watcher.store.guide_pages import GuidePageStore
-from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
+from watcher.store.layout import migrate
+from watcher.store.lock import last_seal, reseal
+from watcher.store.lock import seal as seal_run
 from watcher.store.reviews import ReviewStore
 from watcher.text import normalize
+
+if TYPE_CHECKING:  # the journal (SQLAlchemy) is imported when a command first uses it
+    from watcher.store import Journal
 
 DB_ENV = "WATCHER_DB"
 
@@ -44,6 +51,8 @@ class Project:
     reviews: ReviewStore = field(init=False)
     guide_pages: GuidePageStore = field(init=False)
     _journal: Journal | None = field(default=None, init=False, repr=False)
+    migrated: list[str] = field(default_factory=list, init=False)
+    """What the last :meth:`reconcile` moved to the current ``snapshots/`` layout, in words."""
 
     def __post_init__(self) -> None:
         self.store = SnapshotStore(
@@ -70,6 +79,8 @@ class Project:
     def journal(self) -> Journal:
         """The database journal, opened on first use."""
         if self._journal is None:
+            from watcher.store.db import Journal
+
             self._journal = Journal(self.db_url)
         return self._journal
 
@@ -93,21 +104,60 @@ class Project:
     def reconcile(self) -> int:
         """Make derived data agree with the committed state; return sources fixed.
 
-        Repairs ``current.txt`` files and the journal's versions index after
-        a crash, and removes temporary files of interrupted writes. Writers
-        call it under the project lock: a reader doing it could undo a
-        concurrent writer's work.
+        Moves a project of the first ``snapshots/`` layout to the current one
+        (once: see :mod:`watcher.store.layout`), removes temporary files of
+        interrupted writes and repairs the journal's versions index after a
+        crash. Writers call it under the project lock: a reader doing it
+        could undo a concurrent writer's work.
         """
+        self.migrated = migrate(self.store)
+        if last_seal(self.root) == self.fingerprint():
+            return 0  # the last run under the lock ended cleanly, and nothing moved since
         self.store.clean_temp_files()
         states = []
         for source in self.config.sources:
             try:  # a source whose state is damaged is left as it is, for its check to report
-                state = self.store.load_state(source.id)
-                self.store.repair(state)
+                states.append(self.store.load_state(source.id))
             except StateError:
                 continue
-            states.append(state)
         return self.journal.reconcile(states)
+
+    def fingerprint(self) -> str:
+        """What the committed state files and the journal look like, cheaply (stats only).
+
+        A run that ended cleanly seals it in the lock file (:meth:`seal`);
+        the next writer skips :meth:`reconcile` when it is unchanged: no
+        write was interrupted since, and no ``state.json`` was edited, merged
+        or checked out, nor another database named.
+        """
+        digest = hashlib.sha256(self.db_url.encode())
+        if self.db_url.startswith("sqlite:///"):  # a file deleted or replaced is another one
+            try:
+                digest.update(f"{os.stat(self.db_url[10:]).st_ino};".encode())
+            except OSError:
+                digest.update(b"no database;")
+        try:
+            folders = sorted(os.scandir(self.store.root), key=lambda entry: entry.name)
+        except OSError:
+            folders = []
+        for folder in folders:
+            try:
+                stat = os.stat(os.path.join(folder.path, "state.json"))
+            except OSError:
+                continue
+            digest.update(f"{folder.name}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+        return digest.hexdigest()[:32]
+
+    def seal(self) -> None:
+        """After a run that ended cleanly: let the next one skip :meth:`reconcile`."""
+        seal_run(self.root, self.fingerprint())
+
+    def reseal(self) -> None:
+        """After a sealed run's own later writes (its changes marked reported): seal them too.
+
+        An interrupted run left no seal, and this leaves none either.
+        """
+        reseal(self.root, self.fingerprint())
 
     def reindex(self) -> list[str]:
         """Rebuild what is derived or lost, and say what was done.
@@ -117,6 +167,8 @@ class Project:
         verified (and rebuilt when it can be); the journal's versions follow
         ``snapshots/``.
         """
+        from watcher.store.rebuild import lost_state, open_rebuilt, rebuild_state
+
         journal, aside = open_rebuilt(self.db_url)
         self.close()
         self._journal = journal
@@ -129,7 +181,7 @@ class Project:
         for source in self.config.sources:
             self._verify(source.id)
         fixed = self.reconcile()
-        done += self.store.repairs
+        done += self.migrated + self.store.repairs
         done.append(f"{fixed} source(s) updated from snapshots/")
         return done
 

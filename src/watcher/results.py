@@ -248,6 +248,8 @@ class RunResult:
     """The run was stopped (Ctrl-C): ``results`` holds the sources checked before."""
     repairs: tuple[str, ...] = ()
     """Damaged or missing files of ``snapshots/`` rebuilt during the run, in words."""
+    migrated: tuple[str, ...] = ()
+    """What the run moved to the current ``snapshots/`` layout (once per project), in words."""
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)

@@ -30,16 +30,15 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.errors import ConfigError
 from watcher.state import SourceState
+
+if TYPE_CHECKING:  # APScheduler is imported by the functions that use it: not for every command
+    from apscheduler.triggers.base import BaseTrigger
+    from apscheduler.triggers.cron import CronTrigger
 
 JITTER_SHARE = 0.1
 MAX_JITTER = timedelta(minutes=5)
@@ -105,6 +104,8 @@ def parse_cron(expr: str, timezone: str) -> CronTrigger:
             f"cron expression {expr!r} restricts both the day of month and the day of week",
             hint="restrict one of them (crontab would fire when either matches)",
         )
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         return CronTrigger(
             minute=minute,
@@ -269,6 +270,8 @@ def source_timer(source: Scheduled, state: SourceState, now: datetime) -> Timer:
     """The job of one source: its trigger, its first run from the committed state."""
     trigger: BaseTrigger
     if source.cadence.schedule is None:
+        from apscheduler.triggers.interval import IntervalTrigger
+
         trigger = IntervalTrigger(seconds=source.cadence.interval.total_seconds(), timezone=UTC)
     else:
         trigger = parse_cron(source.cadence.schedule, source.cadence.timezone)
@@ -311,6 +314,8 @@ class Timers:
     """The APScheduler of ``watcher run``: jobs that wake the daemon on the event loop."""
 
     def __init__(self, wake: Wake) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         self._wake = wake
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         executor_log = logging.getLogger(_EXECUTOR_LOG)

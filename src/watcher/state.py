@@ -11,9 +11,9 @@ is written with sorted keys and a fixed layout so it reads well in
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from watcher import shapes
 from watcher.errors import ErrorKind
@@ -119,7 +119,7 @@ class SourceState:
         return content_hash
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data: dict[str, Any] = _encode(self)
         for key in _OMITTED_WHEN_EMPTY:
             if not data[key]:
                 del data[key]  # files of sources that never needed them stay as they were
@@ -127,7 +127,7 @@ class SourceState:
         for version in data["versions"]:
             if not version["reverted"]:
                 del version["reverted"]
-        return _encode(data)  # type: ignore[no-any-return]
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> SourceState:
@@ -163,12 +163,15 @@ def _check_outcome(data: dict[str, Any]) -> CheckOutcome:
 
 
 def _encode(value: Any) -> Any:
+    """Records as JSON values, in one pass (``asdict`` deep-copies every value first)."""
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dict):
         return {key: _encode(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_encode(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _encode(getattr(value, name)) for name in value.__dataclass_fields__}
     return value
 
 
@@ -368,3 +371,11 @@ _REVIEWS_SHAPE = {
     "guide": shapes.Optional(str),
     "entries": shapes.Optional(shapes.ListOf(_ENTRY_SHAPE)),
 }
+
+
+ReportStatus = Literal["new", "accepted", "rejected", "duplicate"]
+"""Where a reader's report stands in the desk's triage (the report itself is in the journal)."""
+REPORT_STATUSES: tuple[ReportStatus, ...] = ("new", "accepted", "rejected", "duplicate")
+Role = Literal["editor", "maintainer"]
+"""What a desk account may do."""
+ROLES: tuple[Role, ...] = ("editor", "maintainer")

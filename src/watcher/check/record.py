@@ -57,7 +57,7 @@ class Record:
         )
         state.consecutive_failures += 1
         state.failing_since = state.failing_since or at
-        with self.project.journal.transaction() as tx:
+        with self.project.journal.transaction(deferred=not self.rebased) as tx:
             tx.add_fetch(
                 source=self.source.id,
                 at=at,
@@ -95,7 +95,7 @@ class Record:
         new_hash = old_hash if rendered is None else normalize.content_hash(rendered.text)
         outcome = self._outcome(old_hash, new_hash)
         diff = None
-        with self.project.journal.transaction() as tx:
+        with self.project.journal.transaction(deferred=not self.rebased) as tx:
             if outcome != UNCHANGED and rendered is not None and new_hash is not None:
                 self._store_version(fetched, rendered, new_hash, at, outcome == REVERTED)
                 diff = self._diff(tx, old_hash, new_hash, rendered.text, at)
@@ -215,7 +215,7 @@ class Record:
             tx.sync_versions(self.state)
         elif changed:
             tx.add_version(self.state, len(self.state.versions) - 1)
-        self.project.store.save_state(self.state, current_changed=changed or self.rebased)
+        self.project.store.save_state(self.state)
 
 
 def unrecorded(source: Source, exc: StateError, at: datetime) -> SourceResult:

@@ -61,5 +61,7 @@ def mark_reported(project: Project, source_ids: Iterable[str]) -> int:
         if state.unreported:
             cleared += len(state.unreported)
             state.unreported = []
-            project.store.save_state(state, current_changed=False)
+            project.store.save_state(state)
+    if cleared:
+        project.reseal()
     return cleared

@@ -9,7 +9,6 @@ differs from the current one are flagged.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -135,29 +134,25 @@ def flagged(
 def with_site_templates(
     project: Project, results: Sequence[SourceResult]
 ) -> tuple[SourceResult, ...]:
-    """The run's changes assessed again, knowing every page of each host as now stored.
+    """The changes of one host's sources assessed and flagged, knowing all its pages as stored.
 
-    During the run a source is assessed alone: its neighbours may not be
-    fetched yet. Once all are, a change made only of the site's template
-    (the same menu, banner or footer on the other pages of the host) stops
-    flagging guides (see :mod:`watcher.guides.template`).
+    A change of a source whose host has other sources waits for them (see
+    :class:`~watcher.check.source.SourceCheck`'s ``defer``): then a change
+    made only of the site's template (the same menu, banner or footer on
+    the other pages of the host) does not flag guides (see
+    :mod:`watcher.guides.template`), and each change is assessed once.
     """
+    if not results:
+        return ()
     config = project.config
-    counts = Counter(source.host for source in config.sources)
-    shared = {r.source for r in results if r.outcome == CHANGED}
-    shared = {sid for sid in shared if counts[config.source(sid).host] > 1}
-    if not shared:
-        return tuple(results)
-    hosts = {config.source(sid).host for sid in shared}
-    states = {s.id: project.store.load_state(s.id) for s in config.sources if s.host in hosts}
+    host = config.source(results[0].source).host
+    states = {s.id: project.store.load_state(s.id) for s in config.sources if s.host == host}
     templates = SiteTemplates(config, states, project.store)
     out = []
     for result in results:
         source = config.source(result.source)
-        template = templates.lines_for(source) if result.source in shared else frozenset()
-        if template:
-            state = states[result.source]
-            result = assessed(project, source, state, result, None, template)
-            result = flagged(project, source, state, result, template)
-        out.append(result)
+        template = templates.lines_for(source)
+        state = states[result.source]
+        result = assessed(project, source, state, result, None, template)
+        out.append(flagged(project, source, state, result, template))
     return tuple(out)

@@ -30,7 +30,7 @@ from watcher.config.model import Source
 from watcher.errors import HTTPStatusError, InternalError, QualityError, SourceError, StateError
 from watcher.fetch.client import Fetcher, Validators
 from watcher.project import Project
-from watcher.results import Clock, Fetched, SourceResult
+from watcher.results import CHANGED, Clock, Fetched, SourceResult
 from watcher.state import SourceState
 from watcher.text import normalize
 from watcher.text.render import Rendered, explain_status
@@ -46,6 +46,8 @@ class SourceCheck:
     fetcher: Fetcher
     renderers: Renderers
     clock: Clock
+    defer: bool = False
+    """Leave a change unassessed: the run assesses it once its host's pages are all in."""
     state: SourceState = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +83,8 @@ class SourceCheck:
             # Forget the validators too: a 304 must not stand for a text never stored.
             fetched, rendered = replace(fetched, etag=None, last_modified=None), None
         result = record.success(fetched, rendered, self.clock(), unconfirmed=unconfirmed)
+        if self.defer and result.outcome == CHANGED:
+            return result
         result = self.assess(result, rendered)
         return self.flag(result)
 

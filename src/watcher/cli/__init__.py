@@ -25,7 +25,7 @@ import traceback
 
 import click
 
-from watcher.cli import admin, audit, daemon, desk, gate, inspect, report, runs, terminal
+from watcher.cli import admin, audit, daemon, desk, gate, inspect, report, runs
 from watcher.cli.common import cli, crash_log
 from watcher.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, WatcherError
 from watcher.redact import redact
@@ -51,9 +51,13 @@ def main() -> None:
         exc.show()
         sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
     except WatcherError as exc:
+        from watcher.cli import terminal
+
         click.echo(terminal.safe(f"watcher: error: {exc}"), err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the last line of defence: exit 70, traceback to a file
+        from watcher.cli import terminal
+
         log = crash_log([traceback.format_exc()])
         message = f"watcher: internal error: {type(exc).__name__}: {exc} (traceback in {log})"
         click.echo(terminal.safe(redact(message)), err=True)

@@ -34,8 +34,9 @@ def reindex(ctx: Context) -> None:
 
     A damaged database file is moved aside and rebuilt; a state.json deleted
     while its versions remain is rebuilt from the database; every version
-    file is checked against its hash and rebuilt from current.txt or its
-    raw body when they give that very text.
+    file is checked against its hash and rebuilt from its raw body when it
+    gives that very text. A project of the first snapshots/ layout is moved
+    to the current one.
     """
     project = ctx.project
     with project.lock("reindex"):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from watcher.cli.common import Context, echo_config_warnings, pass_ctx, wait_option
 from watcher.errors import EXIT_ALL_FAILED
-from watcher.guides.audit import GuideAudit, LinkStatus, audit_reasons
-from watcher.guides.audit_run import audit_guides
-from watcher.project import Project
 from watcher.store import project_lock
+
+if TYPE_CHECKING:
+    from watcher.guides.audit import GuideAudit
+    from watcher.project import Project
 
 
 @click.command("audit")
@@ -31,6 +33,8 @@ def audit(ctx: Context, guides: tuple[str, ...], as_json: bool, wait: float) -> 
     and when the page itself last changed. The result is kept in
     snapshots/_guides/ (commit it): `status`, `ci` and the digest show it.
     """
+    from watcher.guides.audit_run import audit_guides  # the HTTP stack: only for this command
+
     project = ctx.project
     echo_config_warnings(project.config)
     chosen = [project.config.guide(g) for g in guides] or list(project.config.guides)
@@ -47,6 +51,8 @@ def audit(ctx: Context, guides: tuple[str, ...], as_json: bool, wait: float) -> 
 
 
 def _echo_audit(project: Project, audit: GuideAudit) -> None:
+    from watcher.guides.audit import LinkStatus, audit_reasons
+
     click.echo(f"{audit.guide}: {audit.url}")
     if audit.page_hash is not None:
         changed = audit.page_changed
@@ -68,6 +74,8 @@ def _echo_audit(project: Project, audit: GuideAudit) -> None:
 
 
 def _echo_summary(project: Project, audits: list[GuideAudit]) -> None:
+    from watcher.guides.audit import audit_reasons
+
     failed = sum(1 for a in audits if a.error)
     with_findings = sum(
         1

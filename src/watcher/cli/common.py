@@ -7,15 +7,17 @@ import tempfile
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from watcher import __version__
-from watcher.config.model import Config
-from watcher.project import Project
 from watcher.redact import redact
 from watcher.results import utcnow
+
+if TYPE_CHECKING:  # a command imports what it uses when it runs: `watcher --help` loads none of it
+    from watcher.config.model import Config
+    from watcher.project import Project
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +33,8 @@ class Context:
     @property
     def project(self) -> Project:
         if self._project is None:
+            from watcher.project import Project
+
             self._project = Project.load(self.config_path, self.db)
         return self._project
 

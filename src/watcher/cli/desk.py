@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from watcher.cli.common import Context, pass_ctx, wait_option
 from watcher.errors import UsageError
-from watcher.guides import reports as triage
 from watcher.results import utcnow
-from watcher.store import DeskStore, project_lock
-from watcher.store.desk import REPORT_STATUSES, ROLES, ReaderReport
-from watcher.web import accounts
+from watcher.state import REPORT_STATUSES, ROLES
+from watcher.store import project_lock
+
+if TYPE_CHECKING:  # the journal (SQLAlchemy) and the desk are imported by the commands
+    from watcher.store.desk import ReaderReport
 
 
 @click.command()
@@ -50,6 +52,7 @@ def serve(
     only send reports: POST /api/reports and the form at /report?guide=ID.
     Put it behind a TLS reverse proxy that exposes only those two.
     """
+    from watcher.store import DeskStore
     from watcher.web.server import serve as run_server  # uvicorn: only for this command
 
     if config is not None:
@@ -86,6 +89,9 @@ def reports() -> None:
 @pass_ctx
 def reports_list(ctx: Context, status: str, guide: str | None, as_json: bool) -> None:
     """List reports, oldest first (default: the new ones, waiting for triage)."""
+    from watcher.guides import reports as triage
+    from watcher.store import DeskStore
+
     project = ctx.project
     if guide:
         project.config.guide(guide)
@@ -110,6 +116,9 @@ def reports_list(ctx: Context, status: str, guide: str | None, as_json: bool) ->
 @pass_ctx
 def reports_show(ctx: Context, ref: str) -> None:
     """Show one report in full, with the reader's contact (personal data)."""
+    from watcher.guides import reports as triage
+    from watcher.store import DeskStore
+
     report = DeskStore(ctx.project.journal).report(ref)
     click.echo(f"{report.ref} about guide {report.guide}: {report.status}")
     click.echo(f"received {report.received_at:%Y-%m-%d %H:%M} UTC")
@@ -139,6 +148,8 @@ def reports_accept(
 
     Writes snapshots/_reports/GUIDE.json (commit it): no personal data.
     """
+    from watcher.guides import reports as triage
+
     project = ctx.project
     with project_lock(project.root, "reports accept", wait=wait):
         done = triage.accept(
@@ -155,6 +166,8 @@ def reports_accept(
 @pass_ctx
 def reports_reject(ctx: Context, ref: str, by: str, note: str, wait: float) -> None:
     """Reject a report, saying why."""
+    from watcher.guides import reports as triage
+
     project = ctx.project
     with project_lock(project.root, "reports reject", wait=wait):
         done = triage.reject(project, ref, by=by, now=utcnow(), note=note)
@@ -169,6 +182,8 @@ def reports_reject(ctx: Context, ref: str, by: str, note: str, wait: float) -> N
 @pass_ctx
 def reports_duplicate(ctx: Context, ref: str, of: str, by: str, wait: float) -> None:
     """Mark a report as a duplicate of another."""
+    from watcher.guides import reports as triage
+
     project = ctx.project
     with project_lock(project.root, "reports duplicate", wait=wait):
         done = triage.mark_duplicate(project, ref, of=of, by=by, now=utcnow())
@@ -211,6 +226,8 @@ def users_add(
     ctx: Context, name: str, role: str, email: str | None, replace: bool, password_stdin: bool
 ) -> None:
     """Create a desk account; the password is asked for (never an argument)."""
+    from watcher.web import accounts
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -227,6 +244,8 @@ def users_add(
 @pass_ctx
 def users_list(ctx: Context) -> None:
     """List the desk's accounts."""
+    from watcher.store import DeskStore
+
     for account in DeskStore(ctx.project.journal).accounts():
         click.echo(f"{account.name}  {account.role}  since {account.created_at:%Y-%m-%d}")
 
@@ -236,6 +255,8 @@ def users_list(ctx: Context) -> None:
 @pass_ctx
 def users_remove(ctx: Context, name: str) -> None:
     """Remove a desk account (its sign-offs stay in the history)."""
+    from watcher.store import DeskStore
+
     if not DeskStore(ctx.project.journal).remove_account(name):
         raise UsageError(f"no account named {name!r}")
     click.echo(f"removed {name}")

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from watcher.changes.diff import diff_texts, render_unified
-from watcher.changes.volatility import shape
-from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, at_option, echo_config_warnings, now_or, pass_ctx
 from watcher.errors import UsageError
-from watcher.guides.template import SiteTemplates
-from watcher.project import Project
 from watcher.redact import redact_url
+
+if TYPE_CHECKING:
+    from watcher.project import Project
 
 
 @click.command()
@@ -32,6 +31,8 @@ def status(ctx: Context, as_json: bool, at: datetime | None) -> None:
 
     States, most severe first: broken, needs review, unverified, overdue, fresh.
     """
+    from watcher.cli import jsonout, terminal
+
     project = ctx.project
     echo_config_warnings(project.config)
     states = project.states()
@@ -91,6 +92,9 @@ def diff(
 
 
 def _show(project: Project, source_id: str, old: str, new: str, color: bool | None) -> None:
+    from watcher.changes.diff import diff_texts, render_unified
+    from watcher.cli import terminal
+
     store = project.store
     result = diff_texts(store.read_version(source_id, old), store.read_version(source_id, new))
     console = terminal.make_console(color=color)
@@ -107,6 +111,9 @@ def _show(project: Project, source_id: str, old: str, new: str, color: bool | No
 
 def _notes(project: Project, source_id: str) -> Callable[[str], str | None]:
     """What a changed line is, when the assessment leaves it out."""
+    from watcher.changes.volatility import shape
+    from watcher.guides.template import SiteTemplates
+
     config = project.config
     source = config.source(source_id)
     peers = {s.id: project.store.load_state(s.id) for s in config.sources if s.host == source.host}
@@ -168,6 +175,8 @@ def _previous(hashes: list[str], new: str) -> str:
 @pass_ctx
 def history(ctx: Context, source: str, limit: int) -> None:
     """Versions of SOURCE and its recent fetch attempts."""
+    from watcher.cli import terminal
+
     project = ctx.project
     source_id = project.config.source(source).id
     state = project.store.load_state(source_id)

@@ -60,13 +60,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from watcher.config.model import Config
-from watcher.guides.freshness import GuideVerdict
 from watcher.redact import redact, redact_url
 from watcher.results import Outcome, RunResult, SourceResult
 from watcher.state import SourceState
+
+if TYPE_CHECKING:  # the guide states: imported by the commands that show them
+    from watcher.guides.freshness import GuideVerdict
 
 CHECK_SCHEMA = "watcher.check/1"
 STATUS_SCHEMA = "watcher.status/1"

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from watcher.changes.significance import SEVERITIES
 from watcher.cli.common import Context, at_option, now_or, pass_ctx, wait_option
 from watcher.errors import NotifyError
-from watcher.notify.digests import mail_digest, mail_ready
-from watcher.project import Project
-from watcher.report.model import Digest
-from watcher.report.output import FORMATS, parse_formats, write_digest
-from watcher.report.render import Renderer
-from watcher.results import Severity
+from watcher.report import FORMATS
+from watcher.results import SEVERITIES, Severity
 from watcher.store import project_lock
+
+if TYPE_CHECKING:  # the report stack (Jinja2, the digest builder) is imported by the command
+    from watcher.project import Project
+    from watcher.report.model import Digest
+    from watcher.report.render import Renderer
 
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -73,6 +74,9 @@ def report(
     editor last verified. --at sets the end of the period and the generation
     stamp, for reproducible output.
     """
+    from watcher.notify.digests import mail_ready
+    from watcher.report.output import parse_formats, write_digest
+
     project = ctx.project
     chosen = parse_formats(formats)
     if email:
@@ -108,6 +112,8 @@ def _since(text: str | None) -> datetime | str | None:
 
 
 def _email(project: Project, digest: Digest, renderer: Renderer, always: bool) -> None:
+    from watcher.notify.digests import mail_digest
+
     mails = mail_digest(project.config, digest, renderer, always=always)
     if not mails:
         click.echo("email: nothing needs attention, nothing sent (--always sends anyway)")

@@ -6,18 +6,20 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from watcher.check.reported import mark_reported, reported_in
-from watcher.check.run import check_now, select_sources
-from watcher.cli import jsonout, terminal
 from watcher.cli.common import Context, crash_log, pass_ctx, wait_option
 from watcher.errors import EXIT_ALL_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED
-from watcher.notify import alerts
 from watcher.redact import redact
 from watcher.results import RunResult, utcnow
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from watcher.notify import alerts
+    from watcher.project import Project
 
 
 @click.command()
@@ -66,6 +68,10 @@ def check(
     Exits 0 when the run completed (whatever changed), 3 when every source
     failed (the network is probably down), 4 when another run holds the lock.
     """
+    from watcher.check.reported import mark_reported, reported_in
+    from watcher.check.run import check_now, select_sources
+    from watcher.cli import terminal
+
     project = ctx.project
     selected = select_sources(project, source_ids=sources, guide_ids=guides, due_only=due)
     console = terminal.make_console()
@@ -75,9 +81,11 @@ def check(
         with terminal.progress(bar_console, len(selected)) as advance:
             run = check_now(project, selected, on_result=advance, on_start=advance.started)
         if not run.interrupted and project.config.notify:
-            delivery = alerts.dispatch(project, utcnow())
+            delivery = _dispatch(project)
         _print_check(console, run, quiet=quiet, as_json=as_json, total=len(selected))
         mark_reported(project, reported_in(run))
+    for moved in run.migrated:
+        click.echo(f"watcher: migrated: {moved}", err=True)
     for repair in run.repairs:
         click.echo(f"watcher: repaired: {repair}", err=True)
     if delivery is not None:
@@ -94,6 +102,8 @@ def exit_for_internal_errors(run: RunResult) -> None:
     broken = run.internal_errors
     if not broken:
         return
+    from watcher.cli import terminal
+
     log = crash_log(r.traceback or f"{r.source}: {r.error}\n" for r in broken)
     for result in broken:
         message = f"watcher: {result.source}: {result.error} (traceback in {log})"
@@ -104,14 +114,25 @@ def exit_for_internal_errors(run: RunResult) -> None:
 def _print_check(
     console: Console, run: RunResult, *, quiet: bool, as_json: bool, total: int
 ) -> None:
+    from watcher.cli import jsonout, terminal
+
     if as_json:
         click.echo(json.dumps(jsonout.check_result(run), ensure_ascii=False, indent=2))
     elif not quiet or run.noteworthy or run.interrupted:
         terminal.check_summary(console, run, total)
 
 
+def _dispatch(project: Project) -> alerts.Delivery:
+    """The alerts of the run (the mail, webhook and template stacks: only when configured)."""
+    from watcher.notify import alerts
+
+    return alerts.dispatch(project, utcnow())
+
+
 def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
     """Alerts go to stderr, so stdout stays the check's (and ``--json``'s)."""
+    from watcher.cli import terminal
+
     for channel, key in delivery.sent:
         if not quiet:
             click.echo(redact(f"notify: sent {key} to {channel}"), err=True)
@@ -140,6 +161,7 @@ def _print_alerts(delivery: alerts.Delivery, *, quiet: bool) -> None:
 def demo(keep: Path | None, serve: bool, port: int | None) -> None:
     """Run watcher end to end on a bundled demo site, with no network needed."""
     from watcher.cli import demo as flow
+    from watcher.cli import terminal
 
     if serve:
         flow.serve(port)

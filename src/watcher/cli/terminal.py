@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 from rich.markup import escape
@@ -30,7 +30,6 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from watcher.guides.freshness import GuideVerdict
 from watcher.redact import redact
 from watcher.results import (
     BASELINE,
@@ -44,6 +43,9 @@ from watcher.results import (
     SourceResult,
 )
 from watcher.state import SourceState
+
+if TYPE_CHECKING:  # the guide states: imported by the commands that show them
+    from watcher.guides.freshness import GuideVerdict
 
 STATE_STYLES = {
     "fresh": "green",

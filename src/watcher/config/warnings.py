@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from watcher.config.model import Config, ConfigWarning
 from watcher.config.nodes import At, YamlMap, as_list, as_map
 from watcher.config.values import ca_bundle_path, read_str
-from watcher.fetch.failures import CA_BUNDLE_HINT
+from watcher.fetch.policy import CA_BUNDLE_HINT
 
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
 """The reserved documentation domains (RFC 2606): never a real owner or guide."""

@@ -203,6 +203,8 @@ class Daemon:
             self._hold_unrecorded(due)
         mark_reported(project, reported_in(run))
         event(logger, "batch.done", **_summary(run, time.monotonic() - started))
+        for moved in run.migrated:
+            event(logger, "store.migrated", logging.INFO, migrated=moved)
         for repair in run.repairs:
             event(logger, "store.repaired", logging.WARNING, repair=repair)
         self._alert()

@@ -32,7 +32,7 @@ from httpx_aiohttp import AiohttpTransport
 from watcher.errors import FetchError, HTTPStatusError, RobotsError
 from watcher.fetch.body import charset, read_capped
 from watcher.fetch.failures import WIRE_ERRORS, missing_ca_bundle, network_error, timed_out
-from watcher.fetch.policy import FetchPolicy, host_of
+from watcher.fetch.policy import FetchPolicy, host_of, same_page
 from watcher.fetch.redirects import (
     PERMANENT_STATUSES,
     AddressBook,
@@ -41,7 +41,6 @@ from watcher.fetch.redirects import (
     Resolver,
     next_hop,
     redirect_target,
-    same_page,
     system_resolver,
 )
 from watcher.fetch.retry import retry_wait

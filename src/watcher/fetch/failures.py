@@ -27,6 +27,7 @@ from watcher.errors import (
     TimeoutError_,
     TooLargeError,
 )
+from watcher.fetch.policy import CA_BUNDLE_HINT
 
 WIRE_ERRORS: tuple[type[BaseException], ...] = (
     httpx.HTTPError,
@@ -41,12 +42,6 @@ _E = TypeVar("_E", bound=FetchError)
 
 GONE_STATUSES = frozenset({404, 410})
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-CA_BUNDLE_HINT = (
-    "put the PEM certificates the host needs in that file: for *.gov.ru hosts, the "
-    "Russian Trusted Root CA and the current Russian Trusted Sub CA from "
-    "https://www.gosuslugi.ru/crt, checked against their SHA-256 fingerprints "
-    "(docs/configuration.md, hosts:)"
-)
 
 _DNS_MARKERS = (
     "name or service not known",

@@ -14,6 +14,14 @@ from urllib.parse import urlsplit
 
 RobotsRule = Literal["obey", "ignore"]
 
+CA_BUNDLE_HINT = (
+    "put the PEM certificates the host needs in that file: for *.gov.ru hosts, the "
+    "Russian Trusted Root CA and the current Russian Trusted Sub CA from "
+    "https://www.gosuslugi.ru/crt, checked against their SHA-256 fingerprints "
+    "(docs/configuration.md, hosts:)"
+)
+"""What to do about a missing ``ca_bundle`` file (config warnings and fetch failures)."""
+
 
 @dataclass(frozen=True)
 class FetchPolicy:
@@ -39,3 +47,15 @@ class FetchPolicy:
 def host_of(url: str) -> str:
     """Host name (with port) used for per-host politeness limits."""
     return urlsplit(url).netloc.lower()
+
+
+def same_page(a: str, b: str) -> bool:
+    """True if two URLs differ only by scheme, a ``www.`` prefix or a trailing slash."""
+    return _page_key(a) == _page_key(b)
+
+
+def _page_key(url: str) -> tuple[str, str, str]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    return host + port, parts.path.rstrip("/") or "/", parts.query

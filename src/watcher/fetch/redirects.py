@@ -165,15 +165,3 @@ def _private_address(address: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
-
-
-def same_page(a: str, b: str) -> bool:
-    """True if two URLs differ only by scheme, a ``www.`` prefix or a trailing slash."""
-    return _page_key(a) == _page_key(b)
-
-
-def _page_key(url: str) -> tuple[str, str, str]:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    return host + port, parts.path.rstrip("/") or "/", parts.query

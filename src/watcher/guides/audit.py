@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from watcher.config.model import Config, Guide
-from watcher.fetch.redirects import same_page
+from watcher.fetch.policy import same_page
 from watcher.guides.freshness import AUDIT, GuideVerdict, Reason
 
 AUDIT_SCHEMA = "watcher.audit/1"

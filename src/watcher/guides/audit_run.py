@@ -20,7 +20,7 @@ from watcher.config import page_policy_for
 from watcher.config.model import Config, Guide
 from watcher.errors import HTTPStatusError, SourceError
 from watcher.fetch.client import Fetcher, Transport
-from watcher.fetch.redirects import same_page
+from watcher.fetch.policy import same_page
 from watcher.guides.audit import SOURCES_HEADING, CitedLink, GuideAudit, LinkStatus, match_sources
 from watcher.results import Clock, Fetched, utcnow
 from watcher.store.guide_pages import GuidePageStore

@@ -55,6 +55,7 @@ class SiteTemplates:
         self._versions = versions
         self._holders: dict[str, dict[str, set[str]]] = {}
         self._lines: dict[str, frozenset[str]] = {}
+        self._furniture: dict[str, bool] = {}  # a line's verdict, the same for every page
 
     def lines_for(self, source: Source) -> frozenset[str]:
         """The lines of ``source``'s host that are the site's template, not the page's."""
@@ -71,8 +72,15 @@ class SiteTemplates:
         return frozenset(
             line
             for line, sources in holders.items()
-            if len(sources - {source.id}) >= need and _furniture(line)
+            if len(sources) - (source.id in sources) >= need and self._is_furniture(line)
         )
+
+    def _is_furniture(self, line: str) -> bool:
+        """:func:`_furniture`, once per line of the host, whichever of its pages asks."""
+        known = self._furniture.get(line)
+        if known is None:
+            known = self._furniture[line] = _furniture(line)
+        return known
 
     def _host(self, host: str, peers: list[str]) -> dict[str, set[str]]:
         """Line -> the sources of ``host`` holding it in one of their recent versions."""

@@ -6,3 +6,6 @@
 - :mod:`.output`: files under ``reports/``: dated digests, ``latest.html``,
   ``index.html``, ``feed.xml`` and the small state file behind ``--since last``.
 """
+
+FORMATS = ("html", "md", "json", "atom")
+"""The digest's formats, in the order they are written (``--format``'s default)."""

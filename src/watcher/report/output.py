@@ -26,14 +26,13 @@ from typing import Any
 
 from watcher.errors import StoreError, UsageError
 from watcher.project import Project
-from watcher.report import jsondoc
+from watcher.report import FORMATS, jsondoc
 from watcher.report.digest import build_digest, load_history
 from watcher.report.model import DISMISSED, Digest, day
 from watcher.report.render import Renderer, web_url
 from watcher.results import Severity
 from watcher.store import atomic_write, read_json, write_json
 
-FORMATS = ("html", "md", "json", "atom")
 STATE_FILE = ".report-state.json"
 STATE_SCHEMA = "watcher.report-state/1"
 FEED_SIZE = 50

@@ -128,12 +128,18 @@ class Transaction:
     Rows are plain Core inserts, gathered per table and sent at commit as
     one ``executemany`` each: a check writes a few rows for each of a
     thousand sources, and the ORM's unit of work would cost more than the
-    fetch.
+    fetch. A *deferred* unit (``connection`` None) only gathers rows; its
+    group sends them (see :meth:`Journal.grouped`).
     """
 
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    def __init__(self, connection: Connection | None) -> None:
+        self._connection = connection
         self._pending: dict[Table, list[dict[str, Any]]] = {}
+
+    @property
+    def connection(self) -> Connection:
+        assert self._connection is not None, "a deferred unit only adds rows"
+        return self._connection
 
     def _add(self, table: Table, values: dict[str, Any]) -> None:
         self._pending.setdefault(table, []).append(values)
@@ -189,6 +195,11 @@ class Transaction:
             self.connection.execute(insert(table), rows)
         self._pending.clear()
 
+    def send(self, connection: Connection) -> None:
+        """Send a deferred unit's rows within ``connection``'s transaction."""
+        self._connection = connection
+        self.flush()
+
 
 def _version_row(source: str, hash_: str, seen: datetime, position: int) -> dict[str, Any]:
     return {"source": source, "hash": hash_, "seen": seen, "position": position}
@@ -200,15 +211,13 @@ _CHANGES: Table = ChangeRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = EventRow.__table__  # type: ignore[assignment]
 
 
-def default_url(root: Path) -> str:
-    """The SQLite file used when no URL is given: ``.watcher/watcher.db``."""
-    return f"sqlite:///{root / '.watcher' / 'watcher.db'}"
-
-
 class Journal:
     """The database journal of one project."""
 
     def __init__(self, url: str) -> None:
+        from watcher.store import desk  # noqa: F401  (registers the desk's tables)
+
+        self._group: list[Transaction] | None = None
         self.url = url
         self.engine = _engine(url)
         with _translated(url), self._connect() as connection:
@@ -239,8 +248,44 @@ class Journal:
             yield
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """One transaction: committed on success, rolled back on any error."""
+    def grouped(self) -> Iterator[None]:
+        """Commit the deferred units of this block together, :data:`GROUP_UNITS` at a time.
+
+        A check commits one transaction per source; grouped, a thousand
+        sources cost a few dozen commits. What a unit wrote to ``snapshots/``
+        is committed before its rows are: a kill loses the rows of the group
+        in flight (fetch attempts; the versions index is rebuilt from
+        ``snapshots/`` by the next run), never a file.
+        """
+        self._group = []
+        try:
+            yield
+        finally:
+            group, self._group = self._group, None
+            self._send(group)
+
+    def _send(self, group: list[Transaction]) -> None:
+        if not group:
+            return
+        with _translated(self.url), self._connect() as connection, connection.begin():
+            for unit in group:
+                unit.send(connection)
+
+    @contextmanager
+    def transaction(self, *, deferred: bool = False) -> Iterator[Transaction]:
+        """One transaction: committed on success, rolled back on any error.
+
+        ``deferred`` (rows only, no reads) inside :meth:`grouped`: the rows
+        wait for the group's commit; a unit that raises leaves none.
+        """
+        if deferred and self._group is not None:
+            unit = Transaction(None)
+            yield unit
+            self._group.append(unit)
+            if len(self._group) >= GROUP_UNITS:
+                group, self._group = self._group, []
+                self._send(group)
+            return
         with _translated(self.url), self._connect() as connection, connection.begin():
             tx = Transaction(connection)
             yield tx
@@ -318,6 +363,10 @@ def _reason(exc: SQLAlchemyError) -> str:
     """The driver's own words, on one line, without SQLAlchemy's SQL and parameters."""
     cause = getattr(exc, "orig", None) or exc
     return " ".join(str(cause).split()) or type(cause).__name__
+
+
+GROUP_UNITS = 64
+"""Deferred units committed together by :meth:`Journal.grouped`."""
 
 
 def sqlite_path(url: str) -> Path | None:

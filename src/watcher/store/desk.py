@@ -12,19 +12,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from watcher.errors import DeskError, StoreError, UnknownIdError
+from watcher.state import REPORT_STATUSES, ROLES, ReportStatus, Role
 from watcher.store.db import Base, Journal, UTCDateTime
 
-ReportStatus = Literal["new", "accepted", "rejected", "duplicate"]
-REPORT_STATUSES: tuple[ReportStatus, ...] = ("new", "accepted", "rejected", "duplicate")
-Role = Literal["editor", "maintainer"]
-ROLES: tuple[Role, ...] = ("editor", "maintainer")
+__all__ = [
+    "REPORT_STATUSES",
+    "ROLES",
+    "Account",
+    "DeskStore",
+    "ReaderReport",
+    "ReportStatus",
+    "Role",
+]
 
 
 class ReportRow(Base):

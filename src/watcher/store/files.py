@@ -1,27 +1,30 @@
 """The snapshot directory: the committed state and the source of truth.
 
-Layout, one folder per source id::
+Layout, one folder per source id (layout 2)::
 
     snapshots/
-      README.md                 what this folder is (written once)
+      README.md                 what this folder is (its layout)
       <source-id>/
-        current.txt             the current normalized text
         state.json              validators, last check, failures, versions
-        versions/<hash>.txt     every version's text, addressed by content hash
-        raw/<hash>.<ext>.zst    the raw response body that produced it
+        <hash>.txt              every version's text, addressed by content hash
+        <hash>.<ext>.zst        the raw response body that produced it
+
+A new source costs one folder and three files. Projects written by the
+first layout (``versions/`` and ``raw/`` folders and a ``current.txt``
+copy of the current text) are still read as they are, and moved to this
+layout by :mod:`watcher.store.layout` the next time a writer reconciles.
 
 Every file is written to a temporary file in the same folder and moved
 into place with ``os.replace``, so a crash leaves the old file or the new
 one, never half of either. Content-addressed files are written before
-``state.json``, which is the commit point of a check; ``current.txt`` is
-derived from it and repaired on read if a crash came in between.
+``state.json``, which is the commit point of a check.
 
 What is read is checked, since people edit and merge these files: JSON
 with git's conflict markers, of the wrong shape or not UTF-8 is a
 :class:`~watcher.errors.StateError` naming the file and what to do; a
 version file is verified against its hash (the hash function is given by
-the project), and a damaged or missing one is rebuilt from ``current.txt``
-or its raw body when they give that very text, and listed in
+the project), and a damaged or missing one is rebuilt from its raw body
+(or a first-layout ``current.txt``) when they give that very text, and listed in
 :attr:`SnapshotStore.repairs`; never from an unverified file. A
 ``state.json`` that is gone while ``versions/`` holds files is refused, not
 taken for a source never checked.
@@ -53,14 +56,17 @@ SNAPSHOTS_README = """\
 # snapshots/
 
 Committed state of watcher, the source of truth for every command.
-One folder per source id:
+One folder per source id (layout 2):
 
-- `current.txt`: the current normalized text of the source;
 - `state.json`: HTTP validators, the last check and its outcome,
-  consecutive failures, and every version the source has had;
-- `versions/<hash>.txt`: each version's text, addressed by content hash;
-- `raw/<hash>.<ext>.zst`: the raw response body (zstd) that produced it:
+  consecutive failures, and every version the source has had (the last
+  one is the current text);
+- `<hash>.txt`: each version's text, addressed by content hash;
+- `<hash>.<ext>.zst`: the raw response body (zstd) that produced it:
   the evidence of what an editor verified.
+
+`watcher diff SOURCE` shows the latest change, `watcher history SOURCE`
+every version.
 
 `_reviews/<guide>.json` holds the editors' sign-offs (`watcher review`),
 `_reports/<guide>.json` the reader reports accepted (no personal data), and
@@ -68,6 +74,9 @@ One folder per source id:
 
 Files are written atomically by `watcher check`; do not edit them by hand.
 """
+
+LEGACY_VERSIONS, LEGACY_RAW, LEGACY_CURRENT = "versions", "raw", "current.txt"
+"""The first layout's folders and copy of the current text (read, never written)."""
 
 _EXTENSIONS = {
     "text/html": "html",
@@ -250,8 +259,9 @@ class SnapshotStore:
         return self.source_dir(source_id) / "state.json"
 
     def stored_versions(self, source_id: str) -> list[Path]:
-        """The version files of a source, whatever its state says."""
-        return sorted((self.source_dir(source_id) / "versions").glob("*.txt"))
+        """The version files of a source, whatever its state says (either layout)."""
+        folder = self.source_dir(source_id)
+        return sorted([*folder.glob("*.txt"), *(folder / LEGACY_VERSIONS).glob("*.txt")])
 
     def _refuse_lost_state(self, source_id: str) -> None:
         versions = self.stored_versions(source_id)
@@ -265,27 +275,10 @@ class SnapshotStore:
             " to rebuild it from the database journal",
         )
 
-    def save_state(self, state: SourceState, *, current_changed: bool = True) -> None:
-        """Commit ``state``, then bring ``current.txt`` in line with it."""
+    def save_state(self, state: SourceState) -> None:
+        """Commit ``state``: the commit point of a check of its source."""
         self._ensure_readme()
         write_json(self.source_dir(state.source) / "state.json", state.to_json())
-        if current_changed:
-            self._sync_current(state)
-
-    def _sync_current(self, state: SourceState) -> None:
-        current = state.current
-        path = self.source_dir(state.source) / "current.txt"
-        if current is None:
-            path.unlink(missing_ok=True)
-            return
-        wanted = self.read_version(state.source, current).encode("utf-8")
-        if _read_or_none(path) != wanted:  # unreadable: the write says what is in the way
-            atomic_write(path, wanted)
-
-    def repair(self, state: SourceState) -> None:
-        """Fix ``current.txt`` if a crash left it behind ``state.json``."""
-        if state.current is not None:
-            self._sync_current(state)
 
     def _ensure_readme(self) -> None:
         if self._readme_checked:
@@ -298,7 +291,11 @@ class SnapshotStore:
     # versions ----------------------------------------------------------
 
     def version_path(self, source_id: str, content_hash: str) -> Path:
-        return self.source_dir(source_id) / "versions" / f"{content_hash}.txt"
+        return self.source_dir(source_id) / f"{content_hash}.txt"
+
+    def legacy_version_path(self, source_id: str, content_hash: str) -> Path:
+        """Where the first layout kept a version (read until the project is migrated)."""
+        return self.source_dir(source_id) / LEGACY_VERSIONS / f"{content_hash}.txt"
 
     def write_version(self, source_id: str, content_hash: str, text: str) -> None:
         path = self.version_path(source_id, content_hash)
@@ -311,7 +308,8 @@ class SnapshotStore:
         try:
             data: bytes | None = path.read_bytes()
         except FileNotFoundError:
-            data = None
+            path = self.legacy_version_path(source_id, content_hash)
+            data = _read_or_none(path)
         except OSError as exc:
             raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
         text, problem = self._verified(data, content_hash)
@@ -336,8 +334,8 @@ class SnapshotStore:
         path = self.version_path(source_id, content_hash)
         text, origin = None, ""
         if self.hasher is not None:
-            current = self.source_dir(source_id) / "current.txt"
-            text, origin = self._verified(_read_or_none(current), content_hash)[0], "current.txt"
+            current = self.source_dir(source_id) / LEGACY_CURRENT
+            text, origin = self._verified(_read_or_none(current), content_hash)[0], LEGACY_CURRENT
             if text is None and self.rerender is not None:
                 text, origin = self.rerender(source_id, content_hash), "its raw body"
             if text is not None and self.hasher(text) != content_hash:
@@ -358,14 +356,18 @@ class SnapshotStore:
     def write_raw(self, source_id: str, content_hash: str, body: bytes, content_type: str) -> str:
         """Store a raw body compressed; return its path relative to the source dir."""
         ext = _EXTENSIONS.get(content_type, "bin")
-        relative = f"raw/{content_hash}.{ext}.zst"
+        relative = f"{content_hash}.{ext}.zst"
         path = self.source_dir(source_id) / relative
         if not path.exists():
             atomic_write(path, zstandard.ZstdCompressor(level=3).compress(body))
         return relative
 
     def read_raw(self, source_id: str, relative: str) -> bytes:
+        """A raw body by the path its version gives (a first-layout ``raw/`` path too)."""
         path = self.source_dir(source_id) / relative
+        if not path.exists():  # moved by the migration since this state was read
+            moved = self.source_dir(source_id) / Path(relative).name
+            path = moved if moved.exists() else path
         try:
             return bytes(zstandard.ZstdDecompressor().decompress(path.read_bytes()))
         except (OSError, zstandard.ZstdError) as exc:

@@ -4,7 +4,7 @@
 can stand in for the other when one is damaged:
 
 - a ``state.json`` deleted (often to "resolve" a merge conflict) while its
-  ``versions/`` remain is rebuilt from the journal's versions, fetches and
+  version files remain is rebuilt from the journal's versions, fetches and
   changes, when the journal has them all and every version file is there;
   else it stays refused, with what to do;
 - a damaged SQLite journal is moved aside and a new one built from
@@ -19,7 +19,7 @@ from pathlib import Path
 from watcher.errors import StoreError
 from watcher.state import CheckOutcome, SourceState, Version
 from watcher.store.db import FetchRow, Journal, sqlite_path
-from watcher.store.files import SnapshotStore
+from watcher.store.files import LEGACY_RAW, SnapshotStore
 
 _TYPES = {"html": "text/html", "pdf": "application/pdf", "json": "application/json"}
 _TYPES["txt"] = "text/plain"
@@ -75,8 +75,10 @@ def rebuild_state(store: SnapshotStore, journal: Journal, source_id: str, url: s
 
 
 def _version(store: SnapshotStore, source_id: str, content_hash: str, seen: datetime) -> Version:
-    raws = sorted((store.source_dir(source_id) / "raw").glob(f"{content_hash}.*.zst"))
-    raw = f"raw/{raws[0].name}" if raws else None
+    folder = store.source_dir(source_id)
+    raws = sorted(p.relative_to(folder) for p in folder.glob(f"{content_hash}.*.zst"))
+    raws += sorted(p.relative_to(folder) for p in folder.glob(f"{LEGACY_RAW}/{content_hash}.*.zst"))
+    raw = raws[0].as_posix() if raws else None
     kind = raws[0].name.split(".")[1] if raws else ""
     return Version(hash=content_hash, seen=seen, raw=raw, content_type=_TYPES.get(kind, ""))
 

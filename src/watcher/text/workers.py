@@ -50,7 +50,10 @@ AUTO_START_AFTER: Final = 64
 """``workers: auto`` starts its workers once a run has rendered this many bodies here.
 
 A run of mostly 304s (or of a few sources) then never pays for a process
-it would not use; a run with work to share starts them early enough.
+it would not use; a run with work to share starts them early enough. A
+run expected to render at least this many bodies (sources never checked
+before: a cold run) starts them with the run, while the first requests
+are on the wire.
 """
 
 AUTO_MAX_WORKERS: Final = 4
@@ -86,10 +89,12 @@ def _frozen_mapping(items: dict[str, Any]) -> MappingProxyType[str, Any]:
 copyreg.pickle(MappingProxyType, lambda proxy: (_frozen_mapping, (dict(proxy),)))
 
 
-def renderers_for(setting: int | str, sources: int | None = None) -> Renderers:
+def renderers_for(setting: int | str, sources: int | None = None, expected: int = 0) -> Renderers:
     """The renderers of one run under the ``workers`` setting (``auto`` or a count).
 
-    Never more processes than the run has ``sources`` to render.
+    Never more processes than the run has ``sources`` to render; with
+    ``auto``, started with the run when ``expected`` bodies (at least) will
+    need rendering, else once :data:`AUTO_START_AFTER` were rendered here.
     """
     most = sys.maxsize if sources is None else max(sources, 0)
     if setting != "auto":
@@ -97,7 +102,8 @@ def renderers_for(setting: int | str, sources: int | None = None) -> Renderers:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     # At least one, even on one core: the worker that gives hostile bodies a deadline.
     spare = max(1, min(AUTO_MAX_WORKERS, (cores or 1) - 1))
-    return Renderers(min(spare, most), start_after=AUTO_START_AFTER)
+    start_after = 0 if expected >= AUTO_START_AFTER else AUTO_START_AFTER
+    return Renderers(min(spare, most), start_after=start_after)
 
 
 class Renderers:
@@ -140,6 +146,11 @@ class Renderers:
             return _unpack(answer, rules, fetched, previous_size)
         self.in_process += 1
         return render_guarded(rules, fetched, previous_size)
+
+    def warm(self) -> None:
+        """Start the workers now if this run starts them at once (a cold run)."""
+        if self._start_after == 0:
+            self._start_once()
 
     def _least_busy(self, backlog: int = BACKLOG) -> _Worker | None:
         ready = [w for w in self._workers if w.ready and len(w.pending) < backlog]
