@@ -133,19 +133,55 @@ def assess_versions(
     Cached by the hashes, the claims and the source's rules (``minor``,
     ``structure``); ``read`` is only called on a miss.
     """
-    key = (source_id, old_hash, new_hash, tuple(claims), rules, template, tuple(volatile))
+    key = _key(source_id, rules, old_hash, new_hash, claims, template, volatile)
     found = _CACHE.get(key)
     if found is not None:
         _CACHE.move_to_end(key)
         return found
     new = read(new_hash)
     old = new if old_hash == new_hash else read(old_hash)
-    found = _CACHE[key] = assess_texts(
-        rules, old, new, claims, template=template, volatile=volatile
-    )
+    found = assess_texts(rules, old, new, claims, template=template, volatile=volatile)
+    _store(key, found)
+    return found
+
+
+def remember(
+    source_id: str,
+    rules: SignalRules,
+    old_hash: str,
+    new_hash: str,
+    claims: Sequence[str],
+    assessment: Assessment,
+    *,
+    template: frozenset[str] = frozenset(),
+    volatile: Sequence[str] = (),
+) -> None:
+    """Keep an assessment made from the texts, for :func:`assess_versions` of the same hashes.
+
+    A check assesses its change (previous -> current), then each citing
+    guide's pinned -> current; when the pin is the previous version, the
+    second is the first, and is not computed again.
+    """
+    _store(_key(source_id, rules, old_hash, new_hash, claims, template, volatile), assessment)
+
+
+def _key(
+    source_id: str,
+    rules: SignalRules,
+    old_hash: str,
+    new_hash: str,
+    claims: Sequence[str],
+    template: frozenset[str],
+    volatile: Sequence[str],
+) -> tuple[object, ...]:
+    return (source_id, old_hash, new_hash, tuple(claims), rules, template, tuple(volatile))
+
+
+def _store(key: tuple[object, ...], assessment: Assessment) -> None:
+    _CACHE[key] = assessment
+    _CACHE.move_to_end(key)
     if len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return found
 
 
 def _unchanged(results: tuple[ClaimResult, ...]) -> Assessment:

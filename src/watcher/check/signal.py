@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from watcher.changes.assessment import assess_texts
+from watcher.changes.assessment import assess_texts, remember
 from watcher.changes.claims import check_claims, summary
 from watcher.config.model import Source
 from watcher.errors import StoreError
@@ -70,6 +70,16 @@ def assessed(
         new_text,
         every_claim,
         diff=result.diff,
+        template=template,
+        volatile=state.volatile,
+    )
+    remember(
+        source.id,
+        source.signal,
+        result.old_hash or "",
+        state.current,
+        every_claim,
+        assessment,
         template=template,
         volatile=state.volatile,
     )
