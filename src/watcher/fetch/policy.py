@@ -6,6 +6,7 @@ default is written); the fetch stage reads nothing else of the config.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,8 +45,9 @@ class FetchPolicy:
     allow_private: bool
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
-    """Host name (with port) used for per-host politeness limits."""
+    """Host name (with port) used for per-host politeness limits (cached: asked often)."""
     return urlsplit(url).netloc.lower()
 
 

@@ -54,8 +54,8 @@ class SiteTemplates:
         self._states = states
         self._versions = versions
         self._holders: dict[str, dict[str, set[str]]] = {}
+        self._shared: dict[tuple[str, int], list[str]] = {}
         self._lines: dict[str, frozenset[str]] = {}
-        self._furniture: dict[str, bool] = {}  # a line's verdict, the same for every page
 
     def lines_for(self, source: Source) -> frozenset[str]:
         """The lines of ``source``'s host that are the site's template, not the page's."""
@@ -71,16 +71,24 @@ class SiteTemplates:
         need = min(SHARED_BY, len(peers) - 1)
         return frozenset(
             line
-            for line, sources in holders.items()
-            if len(sources) - (source.id in sources) >= need and self._is_furniture(line)
+            for line in self._candidates(source.host, need)
+            if len(holders[line]) - (source.id in holders[line]) >= need
         )
 
-    def _is_furniture(self, line: str) -> bool:
-        """:func:`_furniture`, once per line of the host, whichever of its pages asks."""
-        known = self._furniture.get(line)
-        if known is None:
-            known = self._furniture[line] = _furniture(line)
-        return known
+    def _candidates(self, host: str, need: int) -> list[str]:
+        """The host's furniture lines held by at least ``need`` sources (found once per host).
+
+        Only these can be another page's template: the per-page test then
+        looks at a few shared lines, not at every line of the site.
+        """
+        key = (host, need)
+        if key not in self._shared:
+            self._shared[key] = [
+                line
+                for line, sources in self._holders[host].items()
+                if len(sources) >= need and _furniture(line)
+            ]
+        return self._shared[key]
 
     def _host(self, host: str, peers: list[str]) -> dict[str, set[str]]:
         """Line -> the sources of ``host`` holding it in one of their recent versions."""
