@@ -3,10 +3,12 @@
 Share buttons and their counts, weather and quote tickers, advertising
 slots, and "related" / "most read" / "popular" lists are recognised by the
 words of their ``class`` or ``id`` (``share-bar``, ``weather``,
-``news_ticker``, ``ad-slot``, ``related-posts``, ``most-read``): the names
-sites give them everywhere, not any one site's. They are removed before the
-main content is chosen, so a widget placed inside the text does not show
-as a change of it.
+``news_ticker``, ``ad-slot``, ``related-posts``, ``most-read``), and a
+list of links by its heading ("Most read", "Самое читаемое", "Читайте
+также", "Les plus lus", "Meistgelesen"): the names sites give them
+everywhere, not any one site's. They are removed before the main content
+is chosen, so a widget placed inside the text does not show as a change
+of it.
 
 Each kind has its own guard, so a block of content that happens to carry
 such a name stays:
@@ -77,11 +79,43 @@ _NEVER = frozenset(
 )
 
 
+# Headings of lists of other articles, in the languages of the stamps (lower case).
+_LIST_HEADING = re.compile(
+    r"^(?:most\s+(?:read|popular|viewed|shared)|popular(?:\s+(?:now|stories|articles))?|trending"
+    r"|related(?:\s+(?:stories|articles|news|posts|content))?|read\s+(?:also|more|next)"
+    r"|more\s+(?:stories|news|from\s+\w+)|you\s+may\s+also\s+like|recommended(?:\s+for\s+you)?"
+    r"|самое\s+(?:читаемое|популярное|обсуждаемое)|популярное|читайте\s+также|по\s+теме"
+    r"|другие\s+новости|похожие\s+(?:новости|статьи|материалы)|рекомендуем"
+    r"|les\s+plus\s+(?:lus|partagés|commentés)|à\s+lire\s+aussi|sur\s+le\s+même\s+sujet"
+    r"|meistgelesen|mehr\s+zum\s+thema|das\s+könnte\s+sie\s+auch\s+interessieren"
+    r"|lo\s+más\s+(?:leído|visto)|te\s+puede\s+interesar|mais\s+lidas|leia\s+também)\W*$",
+    re.IGNORECASE,
+)
+_HEADINGS = "h2, h3, h4, h5, h6"
+
+
 def drop_widgets(parser: LexborHTMLParser) -> None:
     """Remove share bars, weather and quote tickers, ad slots and "related" lists."""
-    widgets = [node for node in _named(parser) if _is_widget(node)]
-    for node in reversed(widgets):  # nested ones first: no handle dangles
+    _decompose([node for node in _named(parser) if _is_widget(node)])
+    _decompose(_headed_lists(parser))
+
+
+def _decompose(nodes: list[LexborNode]) -> None:
+    """Remove ``nodes`` (in document order) last-first: nested ones go before their container."""
+    for node in reversed(nodes):
         node.decompose()
+
+
+def _headed_lists(parser: LexborHTMLParser) -> list[LexborNode]:
+    """Blocks made of a "most read" (or "related") heading and a list of links to pages."""
+    found = []
+    for heading in parser.css(_HEADINGS):
+        if not _LIST_HEADING.match(heading.text(deep=True, separator=" ", strip=True)):
+            continue
+        block = heading.parent
+        if block is not None and block.tag not in _NEVER and _is_page_list(block):
+            found.append(block)
+    return found
 
 
 def _named(parser: LexborHTMLParser) -> Iterator[LexborNode]:
