@@ -72,7 +72,12 @@ _LIST_PAIRS = frozenset({("most", "read"), ("most", "viewed"), ("most", "popular
 _FILE_LINK = re.compile(
     r"\.(?:pdf|docx?|xlsx?|rtf|odt|ods|pptx?|zip|rar|7z|txt|csv|xml)(?:$|[?#])", re.IGNORECASE
 )
-_NAMED = "[class], [id]"
+# Elements whose names hold a widget word somewhere (lexbor narrows, words decide).
+_NAME_PARTS = (
+    *("share", "sharing", "addthis", "weather", "ticker", "marquee", "ad", "sponsor"),
+    *("related", "recommend", "popular", "trending", "most"),
+)
+_NAMED = ", ".join(f'[class*="{part}" i], [id*="{part}" i]' for part in _NAME_PARTS)
 # The page itself, and table parts: a "ticker" column of a table of shares is data.
 _NEVER = frozenset(
     {"html", "body", "main", "article", "table", "thead", "tbody", "tfoot", "tr", "td", "th"}
