@@ -27,6 +27,11 @@ and per group of pairs:
     serve old versions -> watcher check -> watcher review --all
     serve new versions -> watcher check -> watcher ci --json
 
+(``review`` is skipped when watcher refused every old version, an empty or
+captcha page: there is nothing to sign off, and the new round is the
+guide's first baseline. ``--jobs N`` runs N groups at once, each with its
+own server and temporary project.)
+
 A pair is *flagged* when the guide citing its page fails ``watcher ci``.
 For each pair the guide's ci state, severity and reasons are kept, and the
 first lines of ``watcher diff SOURCE`` of a flagged page.
