@@ -7,6 +7,7 @@ is installed (the ``watcher`` executable beside it is used; else pass
     .venv/bin/python bench/bench_real_pairs.py                 # site mode
     .venv/bin/python bench/bench_real_pairs.py --mode both --json /tmp/real.json
     .venv/bin/python bench/bench_real_pairs.py --pairs D-phl-01,D-cfb-12 --verbose
+    .venv/bin/python bench/bench_real_pairs.py --data /tmp/probe --mode page --jobs 2
 
 The data is a folder of real successive captures of web pages (default
 ``../shared/data/real_pairs`` beside the repository, ``--data`` for another
@@ -25,6 +26,11 @@ and per group of pairs:
 
     serve old versions -> watcher check -> watcher review --all
     serve new versions -> watcher check -> watcher ci --json
+
+(``review`` is skipped when watcher refused every old version, an empty or
+captcha page: there is nothing to sign off, and the new round is the
+guide's first baseline. ``--jobs N`` runs N groups at once, each with its
+own server and temporary project.)
 
 A pair is *flagged* when the guide citing its page fails ``watcher ci``.
 For each pair the guide's ci state, severity and reasons are kept, and the
@@ -63,6 +69,7 @@ import csv
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -71,6 +78,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -385,6 +393,11 @@ def _check_summary(doc: Any) -> dict[str, Any]:
     return out
 
 
+def _require(group: Group, name: str, run: Run, codes: tuple[int, ...]) -> None:
+    if run.code not in codes:
+        raise SystemExit(f"{group.name}: watcher {name} exited {run.code}:\n{run.out}\n{run.err}")
+
+
 def run_group(group: Group, site: Site, exe: str, timeout: str, keep: Path | None) -> list[dict]:
     pages = sorted(group.old)
     tmp = Path(tempfile.mkdtemp(prefix="bench-real-pairs-"))
@@ -395,29 +408,25 @@ def run_group(group: Group, site: Site, exe: str, timeout: str, keep: Path | Non
 
         site.serve(group.old)
         steps["check-old"] = watcher(exe, cfg, "check", "--json")
-        steps["review"] = watcher(
-            exe, cfg, "review", "--all", "--by", "bench", "--note", "baseline"
-        )
+        _require(group, "check-old", steps["check-old"], (0, 3))
+        baselined = [
+            sid
+            for sid, item in _check_summary(_json(steps["check-old"])).items()
+            if item.get("outcome") == "baseline"
+        ]
+        # An old version watcher refused (empty, captcha, error page) leaves no
+        # snapshot to sign off: the guide stays unreviewed and the new round
+        # is its first baseline, as for a user whose first check met an outage.
+        if baselined:
+            steps["review"] = watcher(
+                exe, cfg, "review", "--all", "--by", "bench", "--note", "baseline"
+            )
+            _require(group, "review", steps["review"], (0,))
         site.serve(group.new)
         steps["check-new"] = watcher(exe, cfg, "check", "--json")
+        _require(group, "check-new", steps["check-new"], (0, 3))
         steps["ci"] = watcher(exe, cfg, "ci", "--json")
-
-        for name in ("check-old", "check-new"):
-            if steps[name].code not in (0, 3):
-                raise SystemExit(
-                    f"{group.name}: watcher {name} exited {steps[name].code}:\n"
-                    f"{steps[name].out}\n{steps[name].err}"
-                )
-        if steps["review"].code != 0:
-            raise SystemExit(
-                f"{group.name}: watcher review exited {steps['review'].code}:\n"
-                f"{steps['review'].err}"
-            )
-        if steps["ci"].code not in (0, 1):
-            raise SystemExit(
-                f"{group.name}: watcher ci exited {steps['ci'].code}:\n"
-                f"{steps['ci'].out}\n{steps['ci'].err}"
-            )
+        _require(group, "ci", steps["ci"], (0, 1))
         checks = {
             "old": _check_summary(_json(steps["check-old"])),
             "new": _check_summary(_json(steps["check-new"])),
@@ -602,7 +611,8 @@ def print_mode(mode: str, results: list[dict], seconds: float, verbose: bool) ->
         kind = "noise flagged" if r["label"] == "noise" else "substantive missed"
         reasons = " / ".join(r["reasons"]) or "-"
         print(
-            f"- {r['pair_id']} [{kind}: {failure_class(r)}] severity={r['severity']} state={r['state']}"
+            f"- {r['pair_id']} [{kind}: {failure_class(r)}] "
+            f"severity={r['severity']} state={r['state']}"
         )
         print(f"    what changed: {r['what_changed']}")
         print(f"    watcher: {reasons}")
@@ -613,6 +623,39 @@ def print_mode(mode: str, results: list[dict], seconds: float, verbose: bool) ->
                     print(f"      | {cut}")
             else:
                 print(f"      check (new round): {json.dumps(r['check_new'], ensure_ascii=False)}")
+
+
+def run_groups(
+    groups: list[Group], servers: list[Site], exe: str, timeout: str, keep: Path | None, mode: str
+) -> list[dict]:
+    """Every group, ``len(servers)`` at a time; each running group holds one server."""
+    free: queue.Queue[Site] = queue.Queue()
+    for server in servers:
+        free.put(server)
+    done = 0
+
+    def one(g: Group) -> list[dict]:
+        nonlocal done
+        server = free.get()
+        t0 = time.perf_counter()
+        try:
+            out = run_group(g, server, exe, timeout, keep)
+        finally:
+            free.put(server)
+        with _PRINT_LOCK:
+            done += 1
+            print(
+                f"  [{mode} {done}/{len(groups)}] {g.name}: {len(g.pairs)} pair(s), "
+                f"{len(g.old)} page(s), {time.perf_counter() - t0:.1f} s",
+                file=sys.stderr,
+            )
+        return out
+
+    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        return [r for rows in pool.map(one, groups) for r in rows]
+
+
+_PRINT_LOCK = threading.Lock()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -631,6 +674,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--watcher", help="the watcher executable (default: beside this Python)")
     ap.add_argument("--timeout", default="20s", help="sources' fetch timeout (default 20s)")
     ap.add_argument("--keep", type=Path, help="copy each temporary project here")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="groups run at once, each with its own server and project (default 1)",
+    )
     args = ap.parse_args(argv)
 
     exe = args.watcher or str(Path(sys.executable).parent / "watcher")
@@ -652,21 +701,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
 
-    site = Site(data)
+    if args.jobs < 1:
+        raise SystemExit("--jobs must be 1 or more")
+    servers = [Site(data) for _ in range(args.jobs)]
     doc: dict[str, Any] = {"watcher": version, "data": str(data), "modes": {}}
     try:
         for mode in modes:
             groups = site_groups(pairs, sites) if mode == "site" else page_groups(pairs)
             start = time.perf_counter()
-            results: list[dict] = []
-            for i, g in enumerate(groups, 1):
-                t0 = time.perf_counter()
-                results += run_group(g, site, exe, args.timeout, args.keep)
-                print(
-                    f"  [{mode} {i}/{len(groups)}] {g.name}: {len(g.pairs)} pair(s), "
-                    f"{len(g.old)} page(s), {time.perf_counter() - t0:.1f} s",
-                    file=sys.stderr,
-                )
+            results = run_groups(groups, servers, exe, args.timeout, args.keep, mode)
             order = {p.pair_id: i for i, p in enumerate(pairs)}
             results.sort(key=lambda r: order[r["pair_id"]])
             seconds = time.perf_counter() - start
@@ -679,7 +722,8 @@ def main(argv: list[str] | None = None) -> int:
                 "pairs": results,
             }
     finally:
-        site.close()
+        for server in servers:
+            server.close()
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -16,7 +16,8 @@ import hashlib
 import re
 import unicodedata
 
-NORMALIZER_VERSION = 3  # 2: the default noise filter (noise.py); 3: controls dropped
+NORMALIZER_VERSION = 4  # 2: the default noise filter (noise.py); 3: controls dropped;
+# 4: relative times, engagement counters, tickers, weather and ad lines
 
 _IGNORE_ROUNDS = 5
 

@@ -29,6 +29,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from watcher.errors import EmptyContentError, ExtractError, SelectorError
 from watcher.text.html.content import drop_menus, main_roots
 from watcher.text.html.links import Resolver, uniform_params
+from watcher.text.html.widgets import drop_widgets
 from watcher.text.html.writer import Writer
 
 _INVISIBLE = ", ".join(
@@ -116,8 +117,9 @@ def extract_text(
     """Return the page's text, one block per line, without a trailing newline.
 
     Without ``select``: the page's main content (:mod:`watcher.text.html.content`)
-    without section menus; when no main content stands out, the text of
-    ``<body>`` minus page furniture (nav, asides outside the content, the
+    without widgets (:mod:`watcher.text.html.widgets`) and section menus;
+    when no main content stands out, the text of ``<body>`` minus page
+    furniture (nav, asides outside the content, the
     page's own header and footer, ARIA banner/navigation/contentinfo). With
     ``select``: the text of every element any selector matches, in document
     order, each once (a match inside another is part of it); furniture is
@@ -133,6 +135,8 @@ def extract_text(
     _check_depth(html)
     parser = LexborHTMLParser(html)
     _remove(parser, exclude)
+    if not select:
+        drop_widgets(parser)
     resolver = _resolver(parser, base_url)
     meta: list[str] = []
     if not select:

@@ -97,13 +97,14 @@ def main_roots(parser: LexborHTMLParser) -> list[LexborNode]:
     _drop_comments(parser, total)
     declared = _declared(parser, total)
     scored = _scored(parser)
-    if declared is None:
+    if not declared:
         return scored
-    inside = scored and all(_inside(root, declared) for root in scored)
-    narrow = declared.tag != "article" and inside
-    if narrow and sum(_length(root) for root in scored) >= NARROW_SHARE * _length(declared):
+    inside = scored and all(any(_inside(root, d) for d in declared) for root in scored)
+    narrow = declared[0].tag != "article" and inside
+    size = sum(_length(d) for d in declared)
+    if narrow and sum(_length(root) for root in scored) >= NARROW_SHARE * size:
         return scored  # the page's main area, narrowed to its text (an article is kept whole)
-    return [declared]
+    return declared
 
 
 def _drop_comments(parser: LexborHTMLParser, total: int) -> None:
@@ -128,19 +129,34 @@ def _inside(node: LexborNode, container: LexborNode) -> bool:
     return False
 
 
-def _declared(parser: LexborHTMLParser, total: int) -> LexborNode | None:
-    """The content the page marks up as such, when it holds a fair share of the text."""
-    for node in parser.css(_DECLARED):
-        if _length(node) >= MIN_SHARE * total:
-            return node
+def _declared(parser: LexborHTMLParser, total: int) -> list[LexborNode]:
+    """The content the page marks up as such, when it holds a fair share of the text.
+
+    A page may mark several parts as its body (a summary and the full text,
+    or the text split around a figure): every one with text is kept, in
+    document order.
+    """
+    bodies = _outermost_of(parser.css(_DECLARED))
+    bodies = [node for node in bodies if _length(node) >= MIN_TEXT]
+    if sum(_length(node) for node in bodies) >= MIN_SHARE * total:
+        return bodies
     articles = [(node, _length(node)) for node in parser.css("article")]
     articles = [(node, size) for node, size in articles if size >= MIN_SHARE * total]
     if len(articles) == 1 and _link_density(articles[0][0]) < MAX_LINK_DENSITY:
-        return articles[0][0]  # (a list of teasers marked up as an article is not the text)
+        return [articles[0][0]]  # (a list of teasers marked up as an article is not the text)
     for node in parser.css("main, [role=main]"):
         if _length(node) >= MIN_SHARE * total:
-            return node
-    return None
+            return [node]
+    return []
+
+
+def _outermost_of(nodes: list[LexborNode]) -> list[LexborNode]:
+    """``nodes`` (in document order) without those inside another of them."""
+    kept: list[LexborNode] = []
+    for node in nodes:
+        if not any(_inside(node, outer) for outer in kept):
+            kept.append(node)
+    return kept
 
 
 def _scored(parser: LexborHTMLParser) -> list[LexborNode]:
