@@ -16,6 +16,12 @@ from tests import postgres
 from tests.webserver import WebSite
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers per core for ``-n auto``: most end-to-end tests wait on a child
+    ``watcher`` process or a local server, leaving a core idle with one worker each."""
+    return 2 * (os.cpu_count() or 1)
+
+
 @pytest.fixture
 def site() -> Iterator[WebSite]:
     server = WebSite().start()
