@@ -75,9 +75,9 @@ class Source:
     notes: str
     line: int
 
-    @property
+    @cached_property
     def host(self) -> str:
-        """Host name (with port) used for per-host politeness limits."""
+        """Host name (with port) used for per-host politeness limits (parsed once)."""
         return host_of(self.url)
 
 

@@ -6,7 +6,6 @@ default is written); the fetch stage reads nothing else of the config.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,9 +44,8 @@ class FetchPolicy:
     allow_private: bool
 
 
-@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
-    """Host name (with port) used for per-host politeness limits (cached: asked often)."""
+    """Host name (with port) used for per-host politeness limits."""
     return urlsplit(url).netloc.lower()
 
 

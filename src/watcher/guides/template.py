@@ -53,6 +53,7 @@ class SiteTemplates:
         self._config = config
         self._states = states
         self._versions = versions
+        self._peers: dict[str, list[str]] | None = None
         self._holders: dict[str, dict[str, set[str]]] = {}
         self._shared: dict[tuple[str, int], list[str]] = {}
         self._lines: dict[str, frozenset[str]] = {}
@@ -64,7 +65,7 @@ class SiteTemplates:
         return self._lines[source.id]
 
     def _learn(self, source: Source) -> frozenset[str]:
-        peers = [s.id for s in self._config.sources if s.host == source.host]
+        peers = self._host_sources(source.host)
         if len(peers) < 2:
             return frozenset()
         holders = self._host(source.host, peers)
@@ -74,6 +75,14 @@ class SiteTemplates:
             for line in self._candidates(source.host, need)
             if len(holders[line]) - (source.id in holders[line]) >= need
         )
+
+    def _host_sources(self, host: str) -> list[str]:
+        """The ids of ``host``'s configured sources (the index is built once, not per page)."""
+        if self._peers is None:
+            self._peers = {}
+            for other in self._config.sources:
+                self._peers.setdefault(other.host, []).append(other.id)
+        return self._peers.get(host, [])
 
     def _candidates(self, host: str, need: int) -> list[str]:
         """The host's furniture lines held by at least ``need`` sources (found once per host).
