@@ -153,13 +153,16 @@ _MOVE = r"(?:[▲▼△▽↑↓⬆⬇]|[+−-]\s?\d+(?:[.,]\d+)?\s?%)"
 _QUOTE = rf"(?:[A-Z]{{2,6}}|{_CURRENCY})\s*:?\s*[+−-]?\d[\d\u00a0 .,]*\s*{_CURRENCY}?\s*{_MOVE}?"
 _TICKER_LINE = re.compile(rf"^{_QUOTE}(?:\s*[|·•,;/]?\s*{_QUOTE})*$")
 _HAS_MOVE = re.compile(_MOVE)
-# Weather: a short line with a temperature and the sky (never a storage temperature).
+# Weather: a short line with a temperature and the sky (never a storage temperature): the
+# sky word ends the line or a clause ("облачно, ветер 3 м/с"), so "+2 °C, ясно указанная ..."
+# (clearly stated) is a sentence, not the weather.
 _WEATHER_LINE = re.compile(
     r"^(?=.{0,80}$)[^\d]{0,40}[+−-]?\d{1,2}(?:[.,]\d)?\s*°\s*[CF]?\b[,.]?\s*"
     r"(?:облачно|ясно|пасмурно|малооблачно|переменная\s+облачность|снег|дождь|ливень|туман|гроза"
     r"|метель|sunny|cloudy|partly\s+cloudy|clear|overcast|rain|showers|snow|fog|storm|windy"
     r"|ensoleillé|nuageux|couvert|pluie|neige|brouillard|soleado|nublado|lluvia|nieve|niebla"
-    r"|ensolarado|chuva|neve|sonnig|bewölkt|regen|schnee|nebel|heiter)\b.{0,30}$",
+    r"|ensolarado|chuva|neve|sonnig|bewölkt|regen|schnee|nebel|heiter)"
+    r"(?:\s*[,.;:|·]\s*.{0,30})?$",
     re.IGNORECASE,
 )
 _AD_LINE = re.compile(

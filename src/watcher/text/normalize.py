@@ -16,8 +16,9 @@ import hashlib
 import re
 import unicodedata
 
-NORMALIZER_VERSION = 4  # 2: the default noise filter (noise.py); 3: controls dropped;
-# 4: relative times, engagement counters, tickers, weather and ad lines
+NORMALIZER_VERSION = 5  # 2: the default noise filter (noise.py); 3: controls dropped;
+# 4: relative times, engagement counters, tickers, weather and ad lines; 5: a weather line's
+# sky word ends it or a clause
 
 _IGNORE_ROUNDS = 5
 
