@@ -171,7 +171,8 @@ _AD_LINE = re.compile(
     re.IGNORECASE,
 )
 _INLINE_STAMP = re.compile(rf"(\b{_STAMP_LABEL}){_STAMP_LINK}{_WHEN}", re.IGNORECASE)
-_BYLINE_AGO = re.compile(rf",?\s*\b{_AGO}$|^{_AGO},?\s*", re.IGNORECASE)
+# Only after a comma ("By Jane Doe, 2 hours ago"): "не более 1 года назад" is a deadline.
+_BYLINE_AGO = re.compile(rf",\s*\b{_AGO}$|^{_AGO},?\s*", re.IGNORECASE)
 _BYLINE_SEPARATOR = re.compile(r"\s+[·•]\s+")  # never " | ": table cells
 MAX_BYLINE = 100
 """A line this short is a byline or a meta line ("By A. Author, 2 hours ago · 12 comments"):
