@@ -201,6 +201,23 @@ def test_a_merge_conflict_in_a_state_is_named_and_blocks_only_its_source(root: P
         assert "internal error" not in result.stderr
 
 
+def test_a_damaged_state_never_loses_a_sibling_pages_change(
+    root: Path, template: tuple[Path, WebSite]
+) -> None:
+    # fund and law share their host: law's change waits for the host's pages, then is
+    # assessed knowing the site's template, which fund's damaged state must not break
+    (folder(root) / "state.json").write_text("{not json", encoding="utf-8")
+    site = template[1]
+    site.routes["/law"] = page("статья 11")
+    try:
+        fund, law = check(root).results
+    finally:
+        site.routes["/law"] = page("статья 10")
+    assert (fund.outcome, fund.error_kind) == ("failed", "state")
+    assert law.outcome == "changed"
+    assert law.severity is not None  # assessed, not dropped on the way
+
+
 def test_a_merge_conflict_in_a_review_file_is_named(root: Path) -> None:
     reviews = root / "snapshots" / "_reviews" / "insurance.json"
     reviews.write_text(conflicted(reviews.read_text(encoding="utf-8")), encoding="utf-8")

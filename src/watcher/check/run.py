@@ -214,7 +214,7 @@ async def run_check(
             with project.journal.grouped():
                 lanes = window_for(sources, defaults.concurrency)
                 results = await in_window(sources, lanes, one)
-        except asyncio.CancelledError:  # Ctrl-C: the changes held for their hosts are stored
+        except BaseException:  # Ctrl-C or a bug: the changes held for their hosts are stored,
             hosts.settle_all()  # and reported now, assessed with the pages in so far
             raise
         finally:

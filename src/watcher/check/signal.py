@@ -15,7 +15,7 @@ from dataclasses import replace
 from watcher.changes.assessment import assess_texts, remember
 from watcher.changes.claims import check_claims, summary
 from watcher.config.model import Source
-from watcher.errors import StoreError
+from watcher.errors import StateError, StoreError
 from watcher.guides.freshness import assessed_verdict, source_verdict
 from watcher.guides.template import SiteTemplates
 from watcher.project import Project
@@ -156,13 +156,24 @@ def with_site_templates(
         return ()
     config = project.config
     host = config.source(results[0].source).host
-    states = {s.id: project.store.load_state(s.id) for s in config.sources if s.host == host}
+    states = _readable_states(project, [s.id for s in config.sources if s.host == host])
     templates = SiteTemplates(config, states, project.store)
     out = []
     for result in results:
         source = config.source(result.source)
+        state = states.get(result.source) or project.store.load_state(result.source)
         template = templates.lines_for(source)
-        state = states[result.source]
         result = assessed(project, source, state, result, None, template)
         out.append(flagged(project, source, state, result, template))
     return tuple(out)
+
+
+def _readable_states(project: Project, source_ids: Sequence[str]) -> dict[str, SourceState]:
+    """The states that load: a damaged one teaches no template (its own check reports it)."""
+    states = {}
+    for source_id in source_ids:
+        try:
+            states[source_id] = project.store.load_state(source_id)
+        except StateError:
+            continue
+    return states
