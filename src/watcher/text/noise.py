@@ -165,9 +165,19 @@ _WEATHER_LINE = re.compile(
     r"(?:\s*[,.;:|·]\s*.{0,30})?$",
     re.IGNORECASE,
 )
+# Advertising: the label alone, the label then a short advertisement ("Реклама. Зимние шины
+# ...", "Advertisement: ..."), or the label with an advertiser's marking (erid, ИНН). Never
+# "Реклама — информация, ..." or "Реклама: запрещена ...": a definition or a rule about it.
+_AD_LABEL = r"(?:реклама|на\s+правах\s+рекламы)"
+_AD_LABEL_OTHER = (
+    r"(?:advertisement|advertising|sponsored(?:\s+content)?|anzeige|werbung|publicité"
+    r"|publicidad|publicidade)"
+)
 _AD_LINE = re.compile(
-    r"^(?:реклама|на\s+правах\s+рекламы|advertisement|advertising|sponsored(?:\s+content)?"
-    r"|anzeige|werbung|publicité|publicidad|publicidade)\s*(?:[.:|·—–-]|$)",
+    rf"^(?:(?:{_AD_LABEL}|{_AD_LABEL_OTHER})\W*$"
+    rf"|{_AD_LABEL}\s*[.|·]\s*.{{0,80}}$"
+    rf"|{_AD_LABEL_OTHER}\s*[.:|·—–-]\s*.{{0,80}}$"
+    rf"|{_AD_LABEL}\b.*\b(?:erid|инн|огрн)\b)",
     re.IGNORECASE,
 )
 _INLINE_STAMP = re.compile(rf"(\b{_STAMP_LABEL}){_STAMP_LINK}{_WHEN}", re.IGNORECASE)

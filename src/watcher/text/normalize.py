@@ -16,9 +16,10 @@ import hashlib
 import re
 import unicodedata
 
-NORMALIZER_VERSION = 5  # 2: the default noise filter (noise.py); 3: controls dropped;
+NORMALIZER_VERSION = 6  # 2: the default noise filter (noise.py); 3: controls dropped;
 # 4: relative times, engagement counters, tickers, weather and ad lines; 5: a weather line's
-# sky word ends it or a clause
+# sky word ends it or a clause; 6: a relative time masked after a comma only, ad lines
+# without definitions
 
 _IGNORE_ROUNDS = 5
 

@@ -39,7 +39,7 @@ from watcher.text.decode import decode_body
 from watcher.text.noise import default_noise
 from watcher.text.rules import TextRules
 
-EXTRACTOR_VERSION = 3  # 3: widgets dropped, every declared body part kept
+EXTRACTOR_VERSION = 4  # 3: widgets dropped, every declared body part kept; 4: lists of acts kept
 
 _TYPES = {
     "text/html": "html",

@@ -17,7 +17,9 @@ such a name stays:
   (``tel:``, ``mailto:``);
 - a "related" list is mostly link text (:data:`LIST_LINK_DENSITY`), its
   links name pages, not documents (a list of related forms and PDFs is
-  content), and it is no larger than :data:`LIST_MAX_TEXT`.
+  content, and so is a list of laws, decrees and orders, whatever their
+  addresses look like: at least half of its links name an act), and it is
+  no larger than :data:`LIST_MAX_TEXT`.
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ _LIST_WORDS = frozenset(
 _LIST_PAIRS = frozenset({("most", "read"), ("most", "viewed"), ("most", "popular")})
 _FILE_LINK = re.compile(
     r"\.(?:pdf|docx?|xlsx?|rtf|odt|ods|pptx?|zip|rar|7z|txt|csv|xml)(?:$|[?#])", re.IGNORECASE
+)
+# Link text naming a legal or regulatory act ("Федеральный закон № 326-ФЗ", "Приказ
+# Минздрава № 108н", "Decree No. 1940"): such a list is the page's references.
+_ACT = re.compile(
+    r"(?:закон|кодекс|постановлени|приказ|распоряжени|указ\b|регламент|положени[ея]\b"
+    r"|\d+-ФЗ\b|№\s*\d|\b(?:law|act|decree|order|regulation|directive|statute|ordinance)\b"
+    r"|\bno\.\s*\d|\bloi\b|décret|arrêté|\bley\b|decreto|gesetz|verordnung)",
+    re.IGNORECASE,
 )
 # Elements whose names hold a widget word somewhere (lexbor narrows, words decide).
 _NAME_PARTS = (
@@ -151,10 +161,18 @@ def _is_page_list(node: LexborNode) -> bool:
     if size == 0 or size > LIST_MAX_TEXT:
         return False
     links = node.css("a[href]")
-    if any(_FILE_LINK.search(link.attributes.get("href") or "") for link in links):
+    if _names_documents(links):
         return False
     linked = sum(_text_size(link) for link in links)
     return linked >= LIST_LINK_DENSITY * size and not _contact_links(node)
+
+
+def _names_documents(links: list[LexborNode]) -> bool:
+    """A link to a file, or most links naming an act: a list of the page's references."""
+    if any(_FILE_LINK.search(link.attributes.get("href") or "") for link in links):
+        return True
+    acts = sum(bool(_ACT.search(link.text(deep=True, separator=" "))) for link in links)
+    return bool(links) and 2 * acts >= len(links)
 
 
 def _contact_links(node: LexborNode) -> bool:
