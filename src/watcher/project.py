@@ -114,12 +114,7 @@ class Project:
         if last_seal(self.root) == self.fingerprint():
             return 0  # the last run under the lock ended cleanly, and nothing moved since
         self.store.clean_temp_files()
-        states = []
-        for source in self.config.sources:
-            try:  # a source whose state is damaged is left as it is, for its check to report
-                states.append(self.store.load_state(source.id))
-            except StateError:
-                continue
+        states = list(self.store.readable_states(s.id for s in self.config.sources))
         return self.journal.reconcile(states)
 
     def fingerprint(self) -> str:

@@ -10,9 +10,8 @@ earlier check stored: a cron ``--quiet`` mail still mentions it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-from watcher.errors import StateError
 from watcher.project import Project
 from watcher.results import CHANGED, RunResult, StoredChange
 from watcher.state import SourceState
@@ -22,20 +21,11 @@ def pending(project: Project) -> tuple[StoredChange, ...]:
     """Every change stored but not reported yet, oldest first."""
     found = [
         change
-        for state in _readable_states(project, [s.id for s in project.config.sources])
+        for state in project.store.readable_states(s.id for s in project.config.sources)
         for content_hash in state.unreported
         if (change := _change(state, content_hash)) is not None
     ]
     return tuple(sorted(found, key=lambda change: (change.at, change.source)))
-
-
-def _readable_states(project: Project, source_ids: Iterable[str]) -> Iterator[SourceState]:
-    """The states that can be read: a damaged one is the check's to report, not ours."""
-    for source_id in source_ids:
-        try:
-            yield project.store.load_state(source_id)
-        except StateError:
-            continue
 
 
 def _change(state: SourceState, content_hash: str) -> StoredChange | None:
@@ -57,7 +47,7 @@ def reported_in(run: RunResult) -> set[str]:
 def mark_reported(project: Project, source_ids: Iterable[str]) -> int:
     """Forget the unreported changes of these sources, once reported; return how many."""
     cleared = 0
-    for state in _readable_states(project, sorted(set(source_ids))):
+    for state in project.store.readable_states(sorted(set(source_ids))):
         if state.unreported:
             cleared += len(state.unreported)
             state.unreported = []

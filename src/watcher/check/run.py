@@ -28,7 +28,6 @@ from watcher.check.source import SourceCheck
 from watcher.config.model import Source
 from watcher.errors import StateError
 from watcher.fetch.client import Fetcher, Transport
-from watcher.fetch.policy import host_of
 from watcher.project import Project
 from watcher.results import CHANGED, Clock, RunResult, SourceResult, utcnow
 from watcher.state import SourceState
@@ -121,7 +120,7 @@ def interleaved(sources: Sequence[Source]) -> list[Source]:
     """
     by_host: dict[str, list[Source]] = {}
     for source in sources:
-        by_host.setdefault(host_of(source.url), []).append(source)
+        by_host.setdefault(source.host, []).append(source)
     hosts = sorted(by_host.values(), key=len, reverse=True)
     placed = [
         ((i + 0.5) / len(group), rank, source)
@@ -135,8 +134,7 @@ def window_for(sources: Sequence[Source], concurrency: int) -> int:
     """How many sources are checked at once: enough to fill every host's slots twice."""
     per_host: dict[str, int] = {}
     for source in sources:
-        host = host_of(source.url)
-        per_host[host] = min(per_host.get(host, 0) + 1, source.fetch.per_host)
+        per_host[source.host] = min(per_host.get(source.host, 0) + 1, source.fetch.per_host)
     slots = min(sum(per_host.values()), concurrency)
     return max(MIN_WINDOW, WINDOW_PER_SLOT * slots)
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from watcher.changes.assessment import assess_texts, remember
 from watcher.changes.claims import check_claims, summary
 from watcher.config.model import Source
-from watcher.errors import StateError, StoreError
+from watcher.errors import StoreError
 from watcher.guides.freshness import assessed_verdict, source_verdict
 from watcher.guides.template import SiteTemplates
 from watcher.project import Project
@@ -156,7 +156,8 @@ def with_site_templates(
         return ()
     config = project.config
     host = config.source(results[0].source).host
-    states = _readable_states(project, [s.id for s in config.sources if s.host == host])
+    peers = (s.id for s in config.sources if s.host == host)
+    states = {state.source: state for state in project.store.readable_states(peers)}
     templates = SiteTemplates(config, states, project.store)
     out = []
     for result in results:
@@ -167,13 +168,3 @@ def with_site_templates(
         out.append(flagged(project, source, state, result, template))
     return tuple(out)
 
-
-def _readable_states(project: Project, source_ids: Sequence[str]) -> dict[str, SourceState]:
-    """The states that load: a damaged one teaches no template (its own check reports it)."""
-    states = {}
-    for source_id in source_ids:
-        try:
-            states[source_id] = project.store.load_state(source_id)
-        except StateError:
-            continue
-    return states

@@ -37,7 +37,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +254,15 @@ class SnapshotStore:
                 hint="a folder copied or renamed by hand: use `watcher rename-source`",
             )
         return state
+
+    def readable_states(self, source_ids: Iterable[str]) -> Iterator[SourceState]:
+        """The states of these sources that load: a damaged one is left as it is, for its
+        own check to report (:meth:`load_state` raises there)."""
+        for source_id in source_ids:
+            try:
+                yield self.load_state(source_id)
+            except StateError:
+                continue
 
     def state_path(self, source_id: str) -> Path:
         return self.source_dir(source_id) / "state.json"
